@@ -1,0 +1,263 @@
+//! The CLI as a user meets it.
+
+use crate::{examples, weft, weft_in, write_doc};
+use serde_json::{Value, json};
+
+fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn run_prints_the_output_and_progress_and_exits_zero() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = weft_in(
+        tmp.path(),
+        &[
+            "run",
+            examples().join("hello.json").to_str().expect("utf8"),
+            "--input",
+            r#"[{"name":"Ada","amount":250},{"name":"Bob","amount":5}]"#,
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let output: Value = serde_json::from_str(&stdout(&out)).expect("stdout is the JSON output");
+    assert_eq!(
+        output,
+        json!([{"name": "Ada", "amount": 250, "message": "Hello, Ada!", "tier": "vip"}, {"name": "Bob", "amount": 5, "message": "Hello, Bob!", "tier": "standard"}])
+    );
+    let progress = stderr(&out);
+    assert!(progress.contains("✔ greet"), "{progress}");
+    assert!(progress.contains("● succeeded"), "{progress}");
+}
+
+#[test]
+fn json_mode_streams_machine_readable_events() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = weft_in(
+        tmp.path(),
+        &[
+            "run",
+            examples().join("hello.json").to_str().expect("utf8"),
+            "--json",
+            "--input",
+            r#"{"name":"Ada"}"#,
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let events: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    assert_eq!(
+        events.first().map(|e| e["event"].clone()),
+        Some(json!("runStarted"))
+    );
+    let last = events.last().expect("events");
+    assert_eq!(last["event"], "runFinished");
+    assert_eq!(last["status"], "succeeded");
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "stepSkipped" && e["node"] == "vip"),
+        "the untaken branch is reported skipped"
+    );
+}
+
+#[test]
+fn a_failing_run_exits_one_and_history_shows_it() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let doc = json!({"apiVersion": "weft/v1", "name": "fails", "nodes": [{"id": "stop", "type": "core.error@1", "params": {"message": "nope"}}]});
+    let file = write_doc(tmp.path(), "fails.json", &doc);
+    let data = tmp.path().join("data");
+    let out = weft_in(&data, &["run", file.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("nope"));
+
+    let list = weft_in(&data, &["runs", "list", "--json"]);
+    assert!(list.status.success());
+    let listed: Value = serde_json::from_str(&stdout(&list)).expect("json");
+    let run = &listed["runs"][0];
+    assert_eq!(run["status"], "failed");
+    let id = run["id"].as_str().expect("id");
+
+    let show = weft_in(&data, &["runs", "show", id]);
+    assert!(show.status.success());
+    let text = stdout(&show);
+    assert!(
+        text.contains("stop") && text.contains("failed") && text.contains("nope"),
+        "{text}"
+    );
+
+    let missing = weft_in(&data, &["runs", "show", "not-a-uuid"]);
+    assert_ne!(missing.status.code(), Some(0));
+    assert!(stderr(&missing).contains("not a run id"));
+}
+
+#[test]
+fn validate_reports_every_problem_with_pointers_and_exits_two() {
+    let out = weft()
+        .args([
+            "validate",
+            examples().join("invalid.json").to_str().expect("utf8"),
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let text = stdout(&out);
+    for expected in [
+        "/nodes/0/params/fields/x", // malformed expression
+        "node.type.unknown",        // http.request@7
+        "node.id.duplicate",        // two nodes "b"
+        "graph.cycle",              // a → b → d → a
+        "/edges/3/to/node",         // edge to "ghost"
+        "node.unreachable",         // lonely
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    assert!(
+        text.contains("cycle: a → b → d → a") || text.contains("cycle: "),
+        "{text}"
+    );
+
+    let ok = weft()
+        .args([
+            "validate",
+            examples().join("hello.json").to_str().expect("utf8"),
+            examples().join("fan-out.yaml").to_str().expect("utf8"),
+        ])
+        .output()
+        .expect("run");
+    assert!(ok.status.success(), "{}{}", stdout(&ok), stderr(&ok));
+}
+
+#[test]
+fn malformed_documents_get_clear_errors_not_panics() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "broken.json",
+            "{\n  \"apiVersion\": \"weft/v1\",\n  \"name\": \n}".into(),
+            "line 4",
+        ),
+        (
+            "wrong.json",
+            r#"{"apiVersion":"weft/v1","name":"x","nodes":[{"id":"a","type":"core.noop"}]}"#.into(),
+            "/nodes/0/type",
+        ),
+        (
+            "types.json",
+            r#"{"apiVersion":"weft/v1","name":"x","nodes":"many"}"#.into(),
+            "/nodes",
+        ),
+        (
+            "deep.json",
+            format!(
+                "{{\"apiVersion\":\"weft/v1\",\"name\":\"x\",\"nodes\":[],\"variables\":{{\"v\":{}0{}}}}}",
+                "[".repeat(200),
+                "]".repeat(200)
+            ),
+            "deeper",
+        ),
+        ("bad.yaml", "apiVersion: weft/v1\nname: [x\n".into(), "YAML"),
+        ("binary.json", "\u{0}\u{1}garbage".into(), "error"),
+    ];
+    for (name, content, expect) in cases {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, content).expect("write");
+        let out = weft_in(
+            &tmp.path().join("data"),
+            &["run", path.to_str().expect("utf8")],
+        );
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(expect),
+            "{name}: expected {expect:?} in {}",
+            stderr(&out)
+        );
+        assert!(!stderr(&out).contains("panicked"), "{name} panicked");
+    }
+    let huge = tmp.path().join("huge.json");
+    std::fs::write(&huge, vec![b' '; 17 * 1024 * 1024]).expect("write");
+    let out = weft_in(
+        &tmp.path().join("data"),
+        &["run", huge.to_str().expect("utf8")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("limit"), "{}", stderr(&out));
+    let bad_input = weft_in(
+        &tmp.path().join("data"),
+        &[
+            "run",
+            examples().join("hello.json").to_str().expect("utf8"),
+            "--input",
+            "{oops",
+        ],
+    );
+    assert_eq!(bad_input.status.code(), Some(2));
+    assert!(stderr(&bad_input).contains("--input is not valid JSON"));
+}
+
+#[test]
+fn yaml_workflows_with_map_and_durable_wait_run() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = weft_in(
+        tmp.path(),
+        &[
+            "run",
+            examples().join("fan-out.yaml").to_str().expect("utf8"),
+            "--input",
+            r#"[{"n": 2}, {"n": 3}, {"n": 4}]"#,
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let output: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let squares: Vec<i64> = output
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|i| i["square"].as_i64())
+        .collect();
+    assert_eq!(squares, vec![4, 9, 16]);
+}
+
+#[test]
+fn workflow_files_can_include_sub_workflows_by_path() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let child = json!({"apiVersion": "weft/v1", "name": "child", "nodes": [{"id": "double", "type": "core.set@1", "params": {"fields": {"x": "{{ $json.x * 2 }}"}}}]});
+    write_doc(tmp.path(), "child.json", &child);
+    let parent = json!({"apiVersion": "weft/v1", "name": "parent", "nodes": [{"id": "call", "type": "core.subworkflow@1", "params": {"workflowFile": "child.json"}}]});
+    let file = write_doc(tmp.path(), "parent.json", &parent);
+    let out = weft_in(
+        &tmp.path().join("data"),
+        &[
+            "run",
+            file.to_str().expect("utf8"),
+            "--input",
+            r#"{"x": 21}"#,
+            "--quiet",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let output: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(output, json!([{"x": 42}]));
+}
+
+#[test]
+fn schema_and_node_catalog_are_printable() {
+    let out = weft().arg("schema").output().expect("run");
+    assert!(out.status.success());
+    let schema: Value = serde_json::from_str(&stdout(&out)).expect("schema is JSON");
+    assert_eq!(schema["properties"]["apiVersion"]["const"], "weft/v1");
+    let nodes = weft().args(["nodes", "--json"]).output().expect("run");
+    let catalog: Value = serde_json::from_str(&stdout(&nodes)).expect("json");
+    assert!(
+        catalog
+            .as_array()
+            .expect("array")
+            .iter()
+            .any(|n| n["type"] == "http.request@1")
+    );
+}

@@ -1,0 +1,36 @@
+//! Tests of the `weft` binary: real processes, real data directories.
+
+mod cli;
+mod kill;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The `weft` binary built for this test run.
+pub fn weft() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_weft"));
+    cmd.env_remove("WEFT_DATA_DIR").env("WEFT_LOG", "warn");
+    cmd
+}
+
+/// Runs `weft` with a data dir and returns its output.
+pub fn weft_in(dir: &Path, args: &[&str]) -> Output {
+    weft()
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .output()
+        .expect("weft runs")
+}
+
+/// The examples folder of the repository.
+pub fn examples() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples")
+}
+
+/// Writes a document into a temp dir and returns its path.
+pub fn write_doc(dir: &Path, name: &str, doc: &serde_json::Value) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_string_pretty(doc).expect("json")).expect("write");
+    path
+}

@@ -1,0 +1,475 @@
+//! The engine: owns the store, the node registry and the runs this process drives; starts runs,
+//! recovers unfinished ones, wakes timers, relays control requests, and streams live events.
+
+use crate::EngineError;
+use crate::children::ChildServices;
+use crate::events::{RunEvent, RunEventKind};
+use crate::executor::{DriveOutcome, drive};
+use crate::graph::CompiledWorkflow;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{Notify, Semaphore, broadcast, mpsc};
+use tokio_util::sync::CancellationToken;
+use weft_model::Workflow;
+use weft_model::parse::{ParseLimits, workflow_from_value};
+use weft_node_api::{EngineServices, NodeRegistry};
+use weft_store_api::{
+    ControlRequest, NewRun, OwnerId, RunId, RunRecord, RunStatus, Store, TenantScope,
+};
+
+/// Engine settings.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Environment variables expressions may read through `$env`.
+    pub env_allowlist: Arc<Vec<String>>,
+    /// How often the worker loop looks for runs left by other processes and for control
+    /// requests written by other processes.
+    pub poll_interval: Duration,
+    /// Most runs claimed per look.
+    pub claim_batch: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            env_allowlist: Arc::new(Vec::new()),
+            poll_interval: Duration::from_millis(200),
+            claim_batch: 256,
+        }
+    }
+}
+
+/// Options for starting a run.
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    /// A second start with the same key returns the first run.
+    pub idempotency_key: Option<String>,
+    /// Only record the run; a worker picks it up.
+    pub detach: bool,
+}
+
+/// When [`Engine::run_worker`] returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkerMode {
+    /// Until [`Engine::shutdown`].
+    Forever,
+    /// Once no run is active, claimable, or waiting on a timer this process set.
+    UntilIdle,
+}
+
+struct ActiveRun {
+    control: mpsc::UnboundedSender<ControlRequest>,
+}
+
+/// What an executor gets from the engine for its run.
+#[derive(Clone)]
+pub struct RunHandle {
+    /// Cancelled when the run is cancelled.
+    pub cancel: CancellationToken,
+}
+
+/// Shared engine internals.
+pub struct Inner {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) registry: Arc<NodeRegistry>,
+    pub(crate) config: EngineConfig,
+    pub(crate) owner: OwnerId,
+    pub(crate) shutdown: CancellationToken,
+    workflows: Mutex<HashMap<String, Arc<CompiledWorkflow>>>,
+    active: Mutex<HashMap<RunId, ActiveRun>>,
+    tasks: tokio_util::task::TaskTracker,
+    events: broadcast::Sender<RunEvent>,
+    pub(crate) finished: broadcast::Sender<(RunId, RunStatus)>,
+    wake: Notify,
+    pending_wakes: Mutex<BTreeSet<DateTime<Utc>>>,
+    limits: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The durable workflow engine.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+impl Engine {
+    /// Starts an engine over a store; registers this process as an owner of runs.
+    pub async fn new(
+        store: Arc<dyn Store>,
+        registry: Arc<NodeRegistry>,
+        config: EngineConfig,
+    ) -> Result<Engine, EngineError> {
+        let owner = store.register_owner().await?;
+        let (events, _) = broadcast::channel(4096);
+        let (finished, _) = broadcast::channel(1024);
+        Ok(Engine {
+            inner: Arc::new(Inner {
+                store,
+                registry,
+                config,
+                owner,
+                shutdown: CancellationToken::new(),
+                workflows: Mutex::new(HashMap::new()),
+                active: Mutex::new(HashMap::new()),
+                tasks: tokio_util::task::TaskTracker::new(),
+                events,
+                finished,
+                wake: Notify::new(),
+                pending_wakes: Mutex::new(BTreeSet::new()),
+                limits: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    /// The node registry.
+    pub fn registry(&self) -> &Arc<NodeRegistry> {
+        &self.inner.registry
+    }
+
+    /// Live events of every run this process drives.
+    pub fn subscribe(&self) -> broadcast::Receiver<RunEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// Validates, compiles and stores a workflow; returns its version id.
+    pub async fn register_workflow(
+        &self,
+        scope: &TenantScope,
+        workflow: &Workflow,
+    ) -> Result<String, EngineError> {
+        self.inner.register_workflow(scope, workflow).await
+    }
+
+    /// Creates a run durably and, unless detached, starts driving it.
+    pub async fn start_run(
+        &self,
+        scope: &TenantScope,
+        version_id: &str,
+        input: Value,
+        options: StartOptions,
+    ) -> Result<RunRecord, EngineError> {
+        let workflow = self.inner.compiled_workflow(scope, version_id).await?;
+        let now = Utc::now();
+        let deadline_at = workflow
+            .document
+            .settings
+            .timeout
+            .map(|t| now + chrono::Duration::milliseconds(t.0.min(i64::MAX as u64) as i64));
+        let input = match input {
+            Value::Array(_) => input,
+            Value::Null => Value::Array(Vec::new()),
+            other => Value::Array(vec![other]),
+        };
+        let (record, _created) = self
+            .inner
+            .store
+            .create_run(
+                scope,
+                NewRun {
+                    id: RunId::new(),
+                    workflow_version_id: version_id.to_string(),
+                    workflow_name: workflow.document.name.clone(),
+                    input,
+                    parent: None,
+                    idempotency_key: options.idempotency_key,
+                    deadline_at,
+                    created_at: now,
+                },
+            )
+            .await?;
+        if options.detach {
+            self.inner.wake.notify_one();
+        } else if !record.status.is_terminal() {
+            self.inner.ensure_driving(scope, record.id).await?;
+        }
+        Ok(record)
+    }
+
+    /// Waits until a run reaches a terminal status and returns it.
+    pub async fn wait_for(
+        &self,
+        scope: &TenantScope,
+        run_id: RunId,
+    ) -> Result<RunRecord, EngineError> {
+        let mut rx = self.inner.finished.subscribe();
+        loop {
+            let record = self
+                .inner
+                .store
+                .get_run(scope, run_id)
+                .await?
+                .ok_or_else(|| EngineError::NotFound(format!("run {run_id}")))?;
+            if record.status.is_terminal() {
+                return Ok(record);
+            }
+            tokio::select! {
+                r = rx.recv() => match r {
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => return Err(EngineError::ShuttingDown),
+                },
+                _ = tokio::time::sleep(self.inner.config.poll_interval * 5) => {}
+                _ = self.inner.shutdown.cancelled() => return Err(EngineError::ShuttingDown),
+            }
+        }
+    }
+
+    /// Asks the process driving a run to cancel, pause or resume it. False when the run is
+    /// finished or not found.
+    pub async fn control(
+        &self,
+        scope: &TenantScope,
+        run_id: RunId,
+        request: ControlRequest,
+    ) -> Result<bool, EngineError> {
+        let accepted = self
+            .inner
+            .store
+            .request_control(scope, run_id, request)
+            .await?;
+        if accepted && let Some(active) = lock(&self.inner.active).get(&run_id) {
+            let _ = active.control.send(request);
+        }
+        Ok(accepted)
+    }
+
+    /// Claims and starts every run left unfinished by dead processes, and due timers.
+    pub async fn recover_once(&self) -> Result<usize, EngineError> {
+        self.inner.recover_once().await
+    }
+
+    /// Number of runs this process is driving now.
+    pub fn active_runs(&self) -> usize {
+        lock(&self.inner.active).len()
+    }
+
+    /// Runs the worker loop: recovery, timers, control requests.
+    pub async fn run_worker(&self, mode: WorkerMode) -> Result<(), EngineError> {
+        let inner = &self.inner;
+        loop {
+            inner.recover_once().await?;
+            inner.poll_controls().await?;
+            if mode == WorkerMode::UntilIdle && inner.is_idle().await? {
+                return Ok(());
+            }
+            let next_wake = lock(&inner.pending_wakes).first().copied();
+            let mut sleep = inner.config.poll_interval;
+            if let Some(at) = next_wake {
+                sleep = sleep.min((at - Utc::now()).to_std().unwrap_or_default());
+            }
+            tokio::select! {
+                _ = inner.wake.notified() => {}
+                _ = tokio::time::sleep(sleep) => {}
+                _ = inner.shutdown.cancelled() => return Ok(()),
+            }
+        }
+    }
+
+    /// Stops driving runs (they stay claimable by the next process) and waits for executors
+    /// to let go.
+    pub async fn shutdown(&self) {
+        self.inner.shutdown.cancel();
+        self.inner.tasks.close();
+        self.inner.tasks.wait().await;
+    }
+}
+
+impl Inner {
+    pub(crate) fn emit(&self, run_id: RunId, parent_run_id: Option<RunId>, kind: RunEventKind) {
+        if self.events.receiver_count() > 0 {
+            let _ = self.events.send(RunEvent {
+                run_id,
+                parent_run_id,
+                at: Utc::now(),
+                kind,
+            });
+        }
+    }
+
+    pub(crate) async fn register_workflow(
+        &self,
+        scope: &TenantScope,
+        workflow: &Workflow,
+    ) -> Result<String, EngineError> {
+        let document =
+            serde_json::to_value(workflow).map_err(|e| EngineError::Internal(e.to_string()))?;
+        // Compile first: an invalid workflow is never stored.
+        let compiled = CompiledWorkflow::compile(String::new(), workflow.clone(), &self.registry)?;
+        let version_id = self
+            .store
+            .put_workflow_version(scope, &workflow.name, &document)
+            .await?;
+        let compiled = Arc::new(CompiledWorkflow {
+            version_id: version_id.clone(),
+            ..compiled
+        });
+        lock(&self.workflows).insert(cache_key(scope, &version_id), compiled);
+        Ok(version_id)
+    }
+
+    pub(crate) async fn compiled_workflow(
+        &self,
+        scope: &TenantScope,
+        version_id: &str,
+    ) -> Result<Arc<CompiledWorkflow>, EngineError> {
+        let key = cache_key(scope, version_id);
+        if let Some(w) = lock(&self.workflows).get(&key) {
+            return Ok(w.clone());
+        }
+        let document = self
+            .store
+            .get_workflow_version(scope, version_id)
+            .await?
+            .ok_or_else(|| EngineError::NotFound(format!("workflow version {version_id}")))?;
+        let workflow = workflow_from_value(document, &ParseLimits::default())?;
+        let compiled = Arc::new(CompiledWorkflow::compile(
+            version_id.to_string(),
+            workflow,
+            &self.registry,
+        )?);
+        lock(&self.workflows).insert(key, compiled.clone());
+        Ok(compiled)
+    }
+
+    pub(crate) fn services_for(
+        self: &Arc<Self>,
+        scope: TenantScope,
+        run_id: RunId,
+    ) -> Arc<dyn EngineServices> {
+        Arc::new(ChildServices {
+            inner: self.clone(),
+            scope,
+            parent: run_id,
+        })
+    }
+
+    pub(crate) fn node_limit(
+        &self,
+        version_id: &str,
+        node_id: &str,
+        permits: u32,
+    ) -> Arc<Semaphore> {
+        lock(&self.limits)
+            .entry(format!("{version_id}/{node_id}"))
+            .or_insert_with(|| Arc::new(Semaphore::new(permits.max(1) as usize)))
+            .clone()
+    }
+
+    pub(crate) fn schedule_wake(self: &Arc<Self>, at: DateTime<Utc>) {
+        lock(&self.pending_wakes).insert(at);
+        let inner = self.clone();
+        self.tasks.spawn(async move {
+            let wait = (at - Utc::now()).to_std().unwrap_or_default();
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {
+                    lock(&inner.pending_wakes).remove(&at);
+                    inner.wake.notify_one();
+                }
+                _ = inner.shutdown.cancelled() => {}
+            }
+        });
+    }
+
+    /// Claims a run if nobody alive drives it and starts driving it here.
+    pub(crate) async fn ensure_driving(
+        self: &Arc<Self>,
+        scope: &TenantScope,
+        run_id: RunId,
+    ) -> Result<bool, EngineError> {
+        if lock(&self.active).contains_key(&run_id) {
+            return Ok(true);
+        }
+        if !self.store.claim_run(&self.owner, run_id).await? {
+            return Ok(false);
+        }
+        self.spawn_executor(scope.clone(), run_id);
+        Ok(true)
+    }
+
+    fn spawn_executor(self: &Arc<Self>, scope: TenantScope, run_id: RunId) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        {
+            let mut active = lock(&self.active);
+            if active.contains_key(&run_id) {
+                return;
+            }
+            active.insert(run_id, ActiveRun { control: tx });
+        }
+        let inner = self.clone();
+        let handle = RunHandle {
+            cancel: CancellationToken::new(),
+        };
+        self.tasks.spawn(async move {
+            let outcome = drive(inner.clone(), scope.clone(), run_id, rx, handle).await;
+            lock(&inner.active).remove(&run_id);
+            match outcome {
+                Ok(DriveOutcome::Finished(status)) => {
+                    let _ = inner.finished.send((run_id, status));
+                }
+                Ok(DriveOutcome::Unloaded) => {}
+                Ok(DriveOutcome::Interrupted) => return,
+                Err(e) => {
+                    tracing::error!(run_id = %run_id, error = %e, "run could not be driven");
+                    if let Err(e) = inner.store.release_run(&inner.owner, run_id).await {
+                        tracing::error!(run_id = %run_id, error = %e, "could not release the run");
+                    }
+                }
+            }
+            inner.wake.notify_one();
+        });
+    }
+
+    async fn recover_once(self: &Arc<Self>) -> Result<usize, EngineError> {
+        let claimable = self
+            .store
+            .claimable_runs(Utc::now(), self.config.claim_batch)
+            .await?;
+        let mut started = 0;
+        for c in claimable {
+            if lock(&self.active).contains_key(&c.run_id) {
+                continue;
+            }
+            if self.store.claim_run(&self.owner, c.run_id).await? {
+                if c.status != RunStatus::Queued {
+                    tracing::info!(run_id = %c.run_id, status = %c.status, "resuming unfinished run");
+                }
+                self.spawn_executor(c.scope, c.run_id);
+                started += 1;
+            }
+        }
+        Ok(started)
+    }
+
+    async fn poll_controls(&self) -> Result<(), EngineError> {
+        for (run_id, request) in self.store.take_control_requests(&self.owner).await? {
+            if let Some(active) = lock(&self.active).get(&run_id) {
+                let _ = active.control.send(request);
+            }
+        }
+        Ok(())
+    }
+
+    async fn is_idle(&self) -> Result<bool, EngineError> {
+        if !lock(&self.active).is_empty() || !lock(&self.pending_wakes).is_empty() {
+            return Ok(false);
+        }
+        if !self.store.claimable_runs(Utc::now(), 1).await?.is_empty() {
+            return Ok(false);
+        }
+        Ok(self.store.next_wake_at().await?.is_none())
+    }
+}
+
+fn cache_key(scope: &TenantScope, version_id: &str) -> String {
+    format!("{}/{version_id}", scope.org_id)
+}

@@ -1,0 +1,595 @@
+//! Drives one run: folds its journal into a [`RunState`], then loops — decide, start steps,
+//! journal what happened — until the run finishes, waits on a timer, or the process stops.
+//!
+//! The durability contract lives here: an effectful step's result is committed before it is
+//! applied to the state, so nothing downstream of it can start before the commit.
+
+use crate::EngineError;
+use crate::engine::{Inner, RunHandle};
+use crate::env::RunEnv;
+use crate::events::RunEventKind;
+use crate::graph::CompiledWorkflow;
+use crate::journal::Event;
+use crate::state::{Action, Phase, RunState, StepStatus, next_actions};
+use crate::step::{AttemptDone, AttemptOutcome, AttemptPlan, run_attempt};
+use chrono::{DateTime, Utc};
+use futures::stream::{FuturesUnordered, StreamExt};
+use serde_json::{Value, json};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use weft_model::Purity;
+use weft_node_api::{NodeInput, NodeOutput};
+use weft_store_api::{
+    Commit, ControlRequest, JournalEntry, RunId, RunRecord, RunStatus, RunUpdate, TenantScope,
+    WriteBatch,
+};
+
+type StepFuture = Pin<Box<dyn Future<Output = AttemptDone> + Send>>;
+
+/// How a call to [`drive`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DriveOutcome {
+    /// The run reached a terminal status.
+    Finished(RunStatus),
+    /// The run waits on a timer and was unloaded.
+    Unloaded,
+    /// The process is shutting down; the run stays claimable.
+    Interrupted,
+}
+
+struct Executor {
+    inner: Arc<Inner>,
+    scope: TenantScope,
+    record: RunRecord,
+    workflow: Arc<CompiledWorkflow>,
+    state: RunState,
+    env: Arc<RunEnv>,
+    input: Vec<Value>,
+    seq: u64,
+    cancel: CancellationToken,
+    running: FuturesUnordered<StepFuture>,
+}
+
+/// Drives a run this process has claimed until it finishes, unloads, or the engine stops.
+pub async fn drive(
+    inner: Arc<Inner>,
+    scope: TenantScope,
+    run_id: RunId,
+    mut control: mpsc::UnboundedReceiver<ControlRequest>,
+    handle: RunHandle,
+) -> Result<DriveOutcome, EngineError> {
+    let store = inner.store.clone();
+    let record = store
+        .get_run(&scope, run_id)
+        .await?
+        .ok_or_else(|| EngineError::NotFound(format!("run {run_id}")))?;
+    if record.status.is_terminal() {
+        return Ok(DriveOutcome::Finished(record.status));
+    }
+    let workflow = inner
+        .compiled_workflow(&scope, &record.workflow_version_id)
+        .await?;
+    let journal = store.load_journal(&scope, run_id).await?;
+    let mut state = RunState::new(workflow.graph.clone());
+    let mut seq = 0;
+    for entry in &journal {
+        seq = entry.seq;
+        match serde_json::from_value::<Event>(entry.event.clone()) {
+            Ok(ev) => state.apply(&ev),
+            Err(e) => {
+                return Err(EngineError::CorruptJournal {
+                    run_id,
+                    seq: entry.seq,
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+    state.prepare_for_recovery();
+    let run_info = json!({
+        "id": run_id.to_string(),
+        "workflowName": record.workflow_name,
+        "workflowVersion": record.workflow_version_id,
+        "parentRunId": record.parent.as_ref().map(|p| p.run_id.to_string()),
+    });
+    let env = Arc::new(RunEnv::new(
+        workflow.clone(),
+        run_info,
+        inner.config.env_allowlist.clone(),
+    ));
+    for (n, step) in state.steps.iter().enumerate() {
+        if let (Some(out), StepStatus::Succeeded | StepStatus::Failed) = (&step.output, step.status)
+        {
+            env.set_output(n, out.clone());
+        }
+    }
+    let input = match &record.input {
+        Value::Array(items) => items.clone(),
+        Value::Null => Vec::new(),
+        other => vec![other.clone()],
+    };
+    let mut ex = Executor {
+        cancel: handle.cancel.clone(),
+        inner,
+        scope,
+        workflow,
+        state,
+        env,
+        input,
+        seq,
+        running: FuturesUnordered::new(),
+        record,
+    };
+    ex.run(&mut control).await
+}
+
+impl Executor {
+    fn journal(&mut self, events: Vec<Event>, update: Option<RunUpdate>) -> Commit {
+        let at = Utc::now();
+        let entries = events
+            .into_iter()
+            .map(|ev| {
+                self.seq += 1;
+                JournalEntry {
+                    seq: self.seq,
+                    at,
+                    event: serde_json::to_value(&ev).unwrap_or(Value::Null),
+                }
+            })
+            .collect();
+        self.inner.store.write(WriteBatch {
+            run_id: self.record.id,
+            entries,
+            update,
+        })
+    }
+
+    fn emit(&self, kind: RunEventKind) {
+        self.inner.emit(
+            self.record.id,
+            self.record.parent.as_ref().map(|p| p.run_id),
+            kind,
+        );
+    }
+
+    async fn run(
+        &mut self,
+        control: &mut mpsc::UnboundedReceiver<ControlRequest>,
+    ) -> Result<DriveOutcome, EngineError> {
+        let resumed = self.state.started;
+        if !self.state.started {
+            self.state.started = true;
+            let now = Utc::now();
+            let _ = self.journal(
+                vec![Event::RunStarted { at: now }],
+                Some(RunUpdate {
+                    status: Some(RunStatus::Running),
+                    started_at: Some(now),
+                    wake_at: Some(None),
+                    ..Default::default()
+                }),
+            );
+        } else if self.state.phase == Phase::Active && self.record.status != RunStatus::Running {
+            let _ = self.journal(
+                vec![],
+                Some(RunUpdate {
+                    status: Some(RunStatus::Running),
+                    wake_at: Some(None),
+                    ..Default::default()
+                }),
+            );
+        }
+        self.emit(RunEventKind::RunStarted {
+            workflow: self.record.workflow_name.clone(),
+            resumed,
+        });
+        let deadline = self.record.deadline_at;
+
+        loop {
+            // Decide and act until the decision function has nothing more to say.
+            loop {
+                let actions = next_actions(&self.state, Utc::now());
+                if actions.is_empty() {
+                    break;
+                }
+                let mut only_wait = true;
+                for action in actions {
+                    match action {
+                        Action::Start { node, edges } => {
+                            only_wait = false;
+                            self.start(node, edges);
+                        }
+                        Action::Skip { node } => {
+                            only_wait = false;
+                            self.state.skip(node);
+                            self.emit(RunEventKind::StepSkipped {
+                                node: self.workflow.nodes[node].id.clone(),
+                            });
+                        }
+                        Action::FailJoin { node, error } => {
+                            only_wait = false;
+                            let now = Utc::now();
+                            let ev = Event::StepFailed {
+                                node: self.workflow.nodes[node].id.clone(),
+                                attempt: 0,
+                                error,
+                                started_at: now,
+                                finished_at: now,
+                                logs: Vec::new(),
+                            };
+                            self.journal(vec![ev.clone()], None).wait().await?;
+                            self.apply_failure_event(node, &ev);
+                        }
+                        Action::Wake { node } => {
+                            only_wait = false;
+                            self.wake(node).await?;
+                        }
+                        Action::WaitUntil { wake_at } => {
+                            if self.running.is_empty() {
+                                return self.unload(wake_at).await;
+                            }
+                        }
+                        Action::Finish {
+                            status,
+                            output,
+                            error,
+                        } => {
+                            return self.finish(status, output, error).await;
+                        }
+                    }
+                }
+                if only_wait {
+                    break;
+                }
+            }
+
+            let next_wake = self
+                .state
+                .steps
+                .iter()
+                .filter(|s| s.status == StepStatus::Sleeping)
+                .filter_map(|s| s.wake_at)
+                .min();
+            let sleep_for = |at: Option<DateTime<Utc>>| {
+                at.map(|t| (t - Utc::now()).to_std().unwrap_or_default())
+                    .unwrap_or(std::time::Duration::from_secs(3600))
+            };
+            if self.running.is_empty()
+                && next_wake.is_none()
+                && self.state.phase != Phase::Paused
+                && !self.state.cancel_requested
+            {
+                // Nothing runs, nothing sleeps, nothing can start: a scheduler bug, reported rather than hung.
+                return self
+                    .finish(
+                        RunStatus::Failed,
+                        None,
+                        Some(
+                            json!({"code": "engine.stuck", "message": "no step can make progress"}),
+                        ),
+                    )
+                    .await;
+            }
+            tokio::select! {
+                Some(done) = self.running.next(), if !self.running.is_empty() => {
+                    self.on_attempt_done(done).await?;
+                }
+                request = control.recv() => match request {
+                    Some(req) => self.on_control(req).await?,
+                    None => return Ok(DriveOutcome::Interrupted),
+                },
+                _ = tokio::time::sleep(sleep_for(next_wake)), if next_wake.is_some() => {}
+                _ = tokio::time::sleep(sleep_for(deadline)), if deadline.is_some() => {
+                    let limit = self.workflow.document.settings.timeout.map(|t| t.to_string()).unwrap_or_default();
+                    return self.finish(RunStatus::Failed, None, Some(json!({"code": "run.timeout", "message": format!("the run did not finish within its timeout {limit}")}))).await;
+                }
+                _ = self.inner.shutdown.cancelled() => return Ok(DriveOutcome::Interrupted),
+            }
+        }
+    }
+
+    fn start(&mut self, node: usize, edges: Vec<usize>) {
+        let spec = self.workflow.nodes[node].clone();
+        let attempt = self.state.next_attempt(node);
+        let not_before = self.state.steps[node].retry_at;
+        let used_edges = match self.workflow.graph.nodes[node].join {
+            weft_model::JoinPolicy::All => None,
+            _ => Some(edges.clone()),
+        };
+        let input = NodeInput {
+            ports: self.state.gather_input(node, &edges, &self.input),
+        };
+        let now = Utc::now();
+        self.state.mark_started(node, attempt, now);
+        if spec.purity == Purity::Effectful {
+            let _ = self.journal(
+                vec![Event::StepStarted {
+                    node: spec.id.clone(),
+                    attempt,
+                    at: now,
+                }],
+                None,
+            );
+        }
+        self.emit(RunEventKind::StepStarted {
+            node: spec.id.clone(),
+            attempt,
+        });
+        let plan = AttemptPlan {
+            node,
+            limit: spec.settings.concurrency.map(|n| {
+                self.inner
+                    .node_limit(&self.workflow.version_id, &spec.id, n)
+            }),
+            spec,
+            attempt,
+            not_before,
+            input,
+            used_edges,
+            run_id: self.record.id.to_string(),
+            cancel: self.cancel.child_token(),
+            env: self.env.clone(),
+            services: self.inner.services_for(self.scope.clone(), self.record.id),
+        };
+        self.running.push(Box::pin(run_attempt(plan)));
+    }
+
+    async fn on_attempt_done(&mut self, done: AttemptDone) -> Result<(), EngineError> {
+        let node = done.node;
+        let spec = self.workflow.nodes[node].clone();
+        let id = spec.id.clone();
+        let effectful = spec.purity == Purity::Effectful;
+        if self.state.cancel_requested || matches!(self.state.phase, Phase::Finished(_)) {
+            return Ok(());
+        }
+        match done.outcome {
+            AttemptOutcome::Succeeded(output) => {
+                let items = output.ports.iter().map(|(_, v)| v.len()).sum();
+                let ports = output.ports.iter().map(|(p, _)| p.clone()).collect();
+                let ev = Event::StepSucceeded {
+                    node: id.clone(),
+                    attempt: done.attempt,
+                    output,
+                    started_at: done.started_at,
+                    finished_at: done.finished_at,
+                    logs: done.logs,
+                    used_edges: done.used_edges,
+                };
+                let commit = self.journal(vec![ev.clone()], None);
+                if effectful {
+                    commit.wait().await?;
+                }
+                self.state.apply(&ev);
+                if let Some(out) = &self.state.steps[node].output {
+                    self.env.set_output(node, out.clone());
+                }
+                self.emit(RunEventKind::StepSucceeded {
+                    node: id,
+                    items,
+                    ports,
+                    duration_ms: (done.finished_at - done.started_at).num_milliseconds(),
+                });
+            }
+            AttemptOutcome::Sleeping { until, output } => {
+                let ev = Event::StepSleeping {
+                    node: id.clone(),
+                    attempt: done.attempt,
+                    until,
+                    output,
+                    started_at: done.started_at,
+                };
+                self.journal(vec![ev.clone()], None).wait().await?;
+                self.state.apply(&ev);
+                self.emit(RunEventKind::StepSleeping { node: id, until });
+            }
+            AttemptOutcome::Failed {
+                error,
+                retry_at: Some(retry_at),
+            } => {
+                let ev = Event::StepAttemptFailed {
+                    node: id.clone(),
+                    attempt: done.attempt,
+                    error: error.clone(),
+                    retry_at,
+                    logs: done.logs,
+                };
+                let _ = self.journal(vec![ev.clone()], None);
+                self.state.apply(&ev);
+                self.emit(RunEventKind::StepRetrying {
+                    node: id.clone(),
+                    attempt: done.attempt,
+                    error: error.message,
+                    retry_at,
+                });
+                let attempt = done.attempt + 1;
+                let now = Utc::now();
+                self.state.mark_started(node, attempt, now);
+                if effectful {
+                    let _ = self.journal(
+                        vec![Event::StepStarted {
+                            node: id.clone(),
+                            attempt,
+                            at: now,
+                        }],
+                        None,
+                    );
+                }
+                let plan = AttemptPlan {
+                    node,
+                    limit: spec.settings.concurrency.map(|n| {
+                        self.inner
+                            .node_limit(&self.workflow.version_id, &spec.id, n)
+                    }),
+                    spec,
+                    attempt,
+                    not_before: Some(retry_at),
+                    input: done.input,
+                    used_edges: self.state.steps[node].used_edges.clone(),
+                    run_id: self.record.id.to_string(),
+                    cancel: self.cancel.child_token(),
+                    env: self.env.clone(),
+                    services: self.inner.services_for(self.scope.clone(), self.record.id),
+                };
+                self.running.push(Box::pin(run_attempt(plan)));
+            }
+            AttemptOutcome::Failed {
+                error,
+                retry_at: None,
+            } => {
+                let ev = Event::StepFailed {
+                    node: id,
+                    attempt: done.attempt,
+                    error,
+                    started_at: done.started_at,
+                    finished_at: done.finished_at,
+                    logs: done.logs,
+                };
+                self.journal(vec![ev.clone()], None).wait().await?;
+                self.apply_failure_event(node, &ev);
+            }
+        }
+        Ok(())
+    }
+
+    fn apply_failure_event(&mut self, node: usize, ev: &Event) {
+        self.state.apply(ev);
+        let handled = self.state.failure.as_ref().is_none_or(|(n, _)| *n != node);
+        if let Some(out) = &self.state.steps[node].output {
+            self.env.set_output(node, out.clone());
+        }
+        if let Event::StepFailed {
+            node: id, error, ..
+        } = ev
+        {
+            self.emit(RunEventKind::StepFailed {
+                node: id.clone(),
+                code: error.code.clone(),
+                error: error.message.clone(),
+                handled,
+            });
+        }
+    }
+
+    async fn wake(&mut self, node: usize) -> Result<(), EngineError> {
+        let step = &self.state.steps[node];
+        let output = step
+            .output
+            .as_deref()
+            .cloned()
+            .unwrap_or_else(|| NodeOutput::main(Vec::new()));
+        let now = Utc::now();
+        let ev = Event::StepSucceeded {
+            node: self.workflow.nodes[node].id.clone(),
+            attempt: step.attempt.max(1),
+            output,
+            started_at: step.started_at.unwrap_or(now),
+            finished_at: now,
+            logs: Vec::new(),
+            used_edges: step.used_edges.clone(),
+        };
+        self.journal(vec![ev.clone()], None).wait().await?;
+        self.state.apply(&ev);
+        if let Some(out) = &self.state.steps[node].output {
+            self.env.set_output(node, out.clone());
+        }
+        self.emit(RunEventKind::StepSucceeded {
+            node: self.workflow.nodes[node].id.clone(),
+            items: 0,
+            ports: vec![],
+            duration_ms: 0,
+        });
+        Ok(())
+    }
+
+    async fn on_control(&mut self, request: ControlRequest) -> Result<(), EngineError> {
+        match request {
+            ControlRequest::Cancel => {
+                self.state.request_cancel();
+                self.cancel.cancel();
+            }
+            ControlRequest::Pause if self.state.phase == Phase::Active => {
+                let ev = Event::RunPaused { at: Utc::now() };
+                self.journal(
+                    vec![ev.clone()],
+                    Some(RunUpdate {
+                        status: Some(RunStatus::Paused),
+                        ..Default::default()
+                    }),
+                )
+                .wait()
+                .await?;
+                self.state.apply(&ev);
+                self.emit(RunEventKind::RunPaused);
+            }
+            ControlRequest::Resume if self.state.phase == Phase::Paused => {
+                let ev = Event::RunResumed { at: Utc::now() };
+                self.journal(
+                    vec![ev.clone()],
+                    Some(RunUpdate {
+                        status: Some(RunStatus::Running),
+                        ..Default::default()
+                    }),
+                )
+                .wait()
+                .await?;
+                self.state.apply(&ev);
+                self.emit(RunEventKind::RunResumed);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    async fn unload(&mut self, wake_at: DateTime<Utc>) -> Result<DriveOutcome, EngineError> {
+        let update = RunUpdate {
+            status: Some(RunStatus::Waiting),
+            wake_at: Some(Some(wake_at)),
+            release_owner: true,
+            ..Default::default()
+        };
+        self.journal(vec![Event::RunWaiting { wake_at }], Some(update))
+            .wait()
+            .await?;
+        self.emit(RunEventKind::RunWaiting { wake_at });
+        self.inner.schedule_wake(wake_at);
+        Ok(DriveOutcome::Unloaded)
+    }
+
+    async fn finish(
+        &mut self,
+        status: RunStatus,
+        output: Option<Value>,
+        error: Option<Value>,
+    ) -> Result<DriveOutcome, EngineError> {
+        self.cancel.cancel();
+        self.running.clear();
+        self.state.cancel_unfinished();
+        let now = Utc::now();
+        let ev = Event::RunFinished {
+            status,
+            output: output.clone(),
+            error: error.clone(),
+            at: now,
+        };
+        let update = RunUpdate {
+            status: Some(status),
+            output: output.clone(),
+            error: error.clone(),
+            finished_at: Some(now),
+            wake_at: Some(None),
+            release_owner: true,
+            ..Default::default()
+        };
+        self.journal(vec![ev.clone()], Some(update)).wait().await?;
+        self.state.apply(&ev);
+        self.emit(RunEventKind::RunFinished {
+            status,
+            output,
+            error,
+        });
+        Ok(DriveOutcome::Finished(status))
+    }
+}

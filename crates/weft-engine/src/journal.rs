@@ -1,0 +1,144 @@
+//! The journal protocol: what happened in a run, as an append-only list of events.
+//!
+//! A run's state is the fold of its journal ([`crate::state::RunState::apply`]). Decisions that
+//! follow deterministically from the journal (skips, join failures) are not journaled: replay
+//! derives them again.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use weft_node_api::{LogLine, NodeError, NodeOutput};
+
+/// One event of a run's journal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Event {
+    /// The run began executing.
+    #[serde(rename_all = "camelCase")]
+    RunStarted {
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// An effectful step began an attempt (pure steps are not journaled until they finish).
+    #[serde(rename_all = "camelCase")]
+    StepStarted {
+        /// Node id.
+        node: String,
+        /// Attempt number from 1.
+        attempt: u32,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// An attempt failed with an error that will be retried.
+    #[serde(rename_all = "camelCase")]
+    StepAttemptFailed {
+        /// Node id.
+        node: String,
+        /// The attempt that failed.
+        attempt: u32,
+        /// Why.
+        error: NodeError,
+        /// When the next attempt starts.
+        retry_at: DateTime<Utc>,
+        /// Log lines of the attempt.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        logs: Vec<LogLine>,
+    },
+    /// The step finished and emitted this output.
+    #[serde(rename_all = "camelCase")]
+    StepSucceeded {
+        /// Node id.
+        node: String,
+        /// Attempt that succeeded.
+        attempt: u32,
+        /// Emitted ports and items.
+        output: NodeOutput,
+        /// When the attempt started.
+        started_at: DateTime<Utc>,
+        /// When it finished.
+        finished_at: DateTime<Utc>,
+        /// Log lines.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        logs: Vec<LogLine>,
+        /// Indices of the incoming edges whose items made the input (join any / first N).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        used_edges: Option<Vec<usize>>,
+    },
+    /// The step failed for good.
+    #[serde(rename_all = "camelCase")]
+    StepFailed {
+        /// Node id.
+        node: String,
+        /// Last attempt.
+        attempt: u32,
+        /// Why.
+        error: NodeError,
+        /// When the last attempt started.
+        started_at: DateTime<Utc>,
+        /// When it failed.
+        finished_at: DateTime<Utc>,
+        /// Log lines.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        logs: Vec<LogLine>,
+    },
+    /// The step asked to sleep until a time (a durable timer).
+    #[serde(rename_all = "camelCase")]
+    StepSleeping {
+        /// Node id.
+        node: String,
+        /// Attempt.
+        attempt: u32,
+        /// When it completes.
+        until: DateTime<Utc>,
+        /// Its output then.
+        output: NodeOutput,
+        /// When the attempt started.
+        started_at: DateTime<Utc>,
+    },
+    /// Nothing can progress until the earliest timer; the run was unloaded.
+    #[serde(rename_all = "camelCase")]
+    RunWaiting {
+        /// The earliest timer.
+        wake_at: DateTime<Utc>,
+    },
+    /// Paused by request: no new steps start.
+    #[serde(rename_all = "camelCase")]
+    RunPaused {
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Resumed after a pause.
+    #[serde(rename_all = "camelCase")]
+    RunResumed {
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The run reached a terminal state.
+    #[serde(rename_all = "camelCase")]
+    RunFinished {
+        /// `succeeded`, `failed` or `cancelled`.
+        status: weft_store_api::RunStatus,
+        /// Output items when succeeded.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        output: Option<Value>,
+        /// Error when failed or cancelled.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<Value>,
+        /// When.
+        at: DateTime<Utc>,
+    },
+}
+
+impl Event {
+    /// The node an event is about, if any.
+    pub fn node(&self) -> Option<&str> {
+        match self {
+            Event::StepStarted { node, .. }
+            | Event::StepAttemptFailed { node, .. }
+            | Event::StepSucceeded { node, .. }
+            | Event::StepFailed { node, .. }
+            | Event::StepSleeping { node, .. } => Some(node),
+            _ => None,
+        }
+    }
+}

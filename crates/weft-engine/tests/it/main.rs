@@ -1,0 +1,5 @@
+//! Integration tests of the engine: one binary, one module per concern.
+
+mod runs;
+mod scheduler;
+mod support;

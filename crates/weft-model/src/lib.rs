@@ -1,0 +1,17 @@
+//! The `weft/v1` workflow document: its types, parsing from JSON or YAML, port types with the
+//! one coercion table, and validation. This crate does no I/O and knows nothing of storage,
+//! execution or HTTP.
+
+pub mod catalog;
+pub mod document;
+pub mod duration;
+pub mod parse;
+pub mod ports;
+pub mod validate;
+
+pub use catalog::{NodeCatalog, NodeTypeInfo, PortSpec, Purity, ResolvedPorts};
+pub use document::*;
+pub use duration::Millis;
+pub use parse::{DocumentFormat, ParseError, ParseLimits, parse_document};
+pub use ports::{Compatibility, PortType, coercion};
+pub use validate::{Diagnostic, Severity, validate};

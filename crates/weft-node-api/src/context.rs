@@ -1,0 +1,201 @@
+//! What a step sees while it executes.
+
+use crate::{EngineServices, Item, NodeError};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::sync::{Arc, Mutex};
+use tokio_util::sync::CancellationToken;
+use weft_expr::{CompiledValue, NodeLookup, Scope};
+
+/// The run-wide names expressions can see, provided by the engine.
+pub trait ExprEnv: NodeLookup + Send + Sync {
+    /// Workflow variables (`$vars`).
+    fn vars(&self) -> &Map<String, Value>;
+    /// Facts about the run (`$run`).
+    fn run_info(&self) -> &Value;
+    /// An environment variable, if it is on the allow-list (`$env`).
+    fn env_var(&self, name: &str) -> Option<String>;
+}
+
+/// Severity of a step log line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    /// Diagnostic detail.
+    Debug,
+    /// Normal progress.
+    Info,
+    /// Something odd that did not stop the step.
+    Warn,
+    /// A failure.
+    Error,
+}
+
+/// One line of a step's log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogLine {
+    /// Milliseconds since the Unix epoch.
+    pub at_ms: i64,
+    /// Severity.
+    pub level: LogLevel,
+    /// Text.
+    pub message: String,
+}
+
+/// Everything a node needs to execute one step, built by the engine.
+pub struct StepContext {
+    /// The run.
+    pub run_id: String,
+    /// The node's id in the workflow.
+    pub node_id: String,
+    /// The node's display name.
+    pub node_name: String,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    /// Stable across attempts and crash recovery; pass it to remote systems that deduplicate.
+    pub idempotency_key: String,
+    /// Cancelled when the run is cancelled, the step times out, or the process shuts down.
+    pub cancel: CancellationToken,
+    /// The step's clock, in milliseconds since the Unix epoch.
+    pub now_ms: i64,
+    /// The node's params as written, expressions unrendered.
+    pub params: Arc<Map<String, Value>>,
+    compiled: Arc<CompiledValue>,
+    env: Arc<dyn ExprEnv>,
+    services: Arc<dyn EngineServices>,
+    logs: Mutex<Vec<LogLine>>,
+}
+
+/// The parts of a [`StepContext`] that identify the step.
+pub struct StepIdentity {
+    /// The run.
+    pub run_id: String,
+    /// The node id.
+    pub node_id: String,
+    /// The node's display name.
+    pub node_name: String,
+    /// Attempt number from 1.
+    pub attempt: u32,
+    /// Idempotency key.
+    pub idempotency_key: String,
+}
+
+impl StepContext {
+    /// Builds a context; `compiled` must be the compiled form of `params`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        id: StepIdentity,
+        cancel: CancellationToken,
+        now_ms: i64,
+        params: Arc<Map<String, Value>>,
+        compiled: Arc<CompiledValue>,
+        env: Arc<dyn ExprEnv>,
+        services: Arc<dyn EngineServices>,
+    ) -> Self {
+        StepContext {
+            run_id: id.run_id,
+            node_id: id.node_id,
+            node_name: id.node_name,
+            attempt: id.attempt,
+            idempotency_key: id.idempotency_key,
+            cancel,
+            now_ms,
+            params,
+            compiled,
+            env,
+            services,
+            logs: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Renders the params for one item of `input` (`$json` is that item; `{}` when there is none).
+    pub fn render_params(&self, input: &[Item], item_index: usize) -> Result<Value, NodeError> {
+        if self.compiled.is_static() {
+            return Ok(Value::Object((*self.params).clone()));
+        }
+        let empty = Value::Object(Map::new());
+        let json = input.get(item_index).unwrap_or(&empty);
+        let env = &*self.env;
+        let env_fn = |name: &str| env.env_var(name);
+        let scope = Scope {
+            json,
+            item_index,
+            input,
+            nodes: env,
+            vars: env.vars(),
+            run: env.run_info(),
+            now_ms: self.now_ms,
+            env: &env_fn,
+        };
+        self.compiled.render(&scope).map_err(|(pointer, e)| {
+            NodeError::permanent(
+                "expression.failed",
+                format!("parameter {pointer} of node {}: {e}", self.node_id),
+            )
+            .with_details(serde_json::json!({
+                "pointer": pointer,
+                "expression": e.expression,
+                "position": e.position,
+            }))
+        })
+    }
+
+    /// Renders the params for one item and reads them into `T`, naming the parameter on error.
+    pub fn params_for<T: DeserializeOwned>(
+        &self,
+        input: &[Item],
+        item_index: usize,
+    ) -> Result<T, NodeError> {
+        let value = self.render_params(input, item_index)?;
+        serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
+            let mut pointer = String::new();
+            for seg in e.path().iter() {
+                use serde_path_to_error::Segment;
+                match seg {
+                    Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+                    Segment::Map { key } => pointer.push_str(&format!("/{key}")),
+                    Segment::Enum { variant } => pointer.push_str(&format!("/{variant}")),
+                    Segment::Unknown => {}
+                }
+            }
+            let pointer = if pointer.is_empty() {
+                "/".to_string()
+            } else {
+                format!("/params{pointer}")
+            };
+            NodeError::invalid_params(&pointer, e.inner())
+        })
+    }
+
+    /// Appends a line to the step's log.
+    pub fn log(&self, level: LogLevel, message: impl Into<String>) {
+        let line = LogLine {
+            at_ms: chrono::Utc::now().timestamp_millis(),
+            level,
+            message: message.into(),
+        };
+        match self.logs.lock() {
+            Ok(mut logs) => logs.push(line),
+            Err(poisoned) => poisoned.into_inner().push(line),
+        }
+    }
+
+    /// Takes the log lines written so far.
+    pub fn take_logs(&self) -> Vec<LogLine> {
+        match self.logs.lock() {
+            Ok(mut logs) => std::mem::take(&mut *logs),
+            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+        }
+    }
+
+    /// Engine services: child runs.
+    pub fn services(&self) -> &dyn EngineServices {
+        &*self.services
+    }
+
+    /// The expression environment of the run.
+    pub fn expr_env(&self) -> &Arc<dyn ExprEnv> {
+        &self.env
+    }
+}

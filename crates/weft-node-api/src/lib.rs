@@ -1,0 +1,172 @@
+//! The node-type interface.
+//!
+//! A node type declares what it is ([`NodeTypeInfo`]: name, version, params schema, purity),
+//! which ports it has for given params, and how it executes one step. Built-in nodes
+//! (`weft-nodes`) and, later, WebAssembly plugins implement [`NodeType`]; the engine only ever
+//! sees `Arc<dyn NodeType>` from a [`NodeRegistry`], so adding a node never changes the engine.
+//!
+//! Control flow that needs the engine (sub-workflows, map) goes through [`EngineServices`];
+//! durable timers are expressed by returning [`StepResult::Sleep`].
+
+mod context;
+mod error;
+mod registry;
+
+pub use context::{ExprEnv, LogLevel, LogLine, StepContext, StepIdentity};
+pub use error::{ErrorKind, NodeError};
+pub use registry::NodeRegistry;
+pub use weft_model::{NodeTypeInfo, NodeTypeRef, PortSpec, PortType, Purity, ResolvedPorts};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// One item flowing between nodes (n8n's `item.json`).
+pub type Item = Value;
+
+/// The items a step receives, per input port, in edge order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NodeInput {
+    /// Items per input port name.
+    pub ports: Vec<(String, Vec<Item>)>,
+}
+
+impl NodeInput {
+    /// Input with items on `main` only.
+    pub fn main(items: Vec<Item>) -> Self {
+        NodeInput {
+            ports: vec![(weft_model::Endpoint::MAIN.to_string(), items)],
+        }
+    }
+    /// The items of one port (empty when nothing arrived there).
+    pub fn port(&self, name: &str) -> &[Item] {
+        self.ports
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
+            .unwrap_or(&[])
+    }
+    /// Whether an edge delivered to this port.
+    pub fn has_port(&self, name: &str) -> bool {
+        self.ports.iter().any(|(n, _)| n == name)
+    }
+    /// The items of the `main` port.
+    pub fn main_items(&self) -> &[Item] {
+        self.port(weft_model::Endpoint::MAIN)
+    }
+    /// Takes the items of one port out.
+    pub fn take(&mut self, name: &str) -> Vec<Item> {
+        self.ports
+            .iter_mut()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| std::mem::take(v))
+            .unwrap_or_default()
+    }
+}
+
+/// The items a step emits, per output port. A port that is absent was not taken: edges leaving
+/// it are skipped, and skipping propagates. A port present with no items is taken, empty.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NodeOutput {
+    /// Items per emitted output port.
+    pub ports: Vec<(String, Vec<Item>)>,
+}
+
+impl NodeOutput {
+    /// Output on `main` only.
+    pub fn main(items: Vec<Item>) -> Self {
+        Self::port(weft_model::Endpoint::MAIN, items)
+    }
+    /// Output on one named port.
+    pub fn port(name: impl Into<String>, items: Vec<Item>) -> Self {
+        NodeOutput {
+            ports: vec![(name.into(), items)],
+        }
+    }
+    /// Adds items to a port, creating it when absent.
+    pub fn push(&mut self, port: &str, item: Item) {
+        match self.ports.iter_mut().find(|(n, _)| n == port) {
+            Some((_, items)) => items.push(item),
+            None => self.ports.push((port.to_string(), vec![item])),
+        }
+    }
+    /// The items of a port, if it was emitted.
+    pub fn get(&self, port: &str) -> Option<&[Item]> {
+        self.ports
+            .iter()
+            .find(|(n, _)| n == port)
+            .map(|(_, v)| v.as_slice())
+    }
+}
+
+/// How a step ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepResult {
+    /// Finished with this output.
+    Done(NodeOutput),
+    /// Finish later: the engine records a durable timer and completes the step with `output`
+    /// at `until`, holding no thread or task in between.
+    Sleep {
+        /// When the step completes.
+        until: DateTime<Utc>,
+        /// Its output then.
+        output: NodeOutput,
+    },
+}
+
+/// A node type: built-in or plugin.
+#[async_trait]
+pub trait NodeType: Send + Sync + 'static {
+    /// Name, version, params schema, purity, documentation.
+    fn info(&self) -> &NodeTypeInfo;
+    /// The ports of a node with these params, or a message naming the wrong param.
+    fn ports(&self, params: &Map<String, Value>) -> Result<ResolvedPorts, String>;
+    /// Executes one step. Must return promptly once `ctx.cancel` is cancelled.
+    async fn execute(&self, ctx: &StepContext, input: NodeInput) -> Result<StepResult, NodeError>;
+}
+
+/// Where a child workflow comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum WorkflowSource {
+    /// A full `weft/v1` document given inline.
+    Inline(Value),
+    /// A stored workflow version.
+    Version(String),
+}
+
+/// A child run to start (or find, when it already started before a crash).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChildRequest {
+    /// Unique within the step (e.g. `item/3`); the same key always names the same child run.
+    pub key: String,
+    /// The workflow to run.
+    pub workflow: WorkflowSource,
+    /// Its input items.
+    pub input: Vec<Item>,
+}
+
+/// How a child run ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChildOutcome {
+    /// The child run's id.
+    pub run_id: String,
+    /// Its output items when it succeeded.
+    pub output: Vec<Item>,
+    /// Its error when it failed or was cancelled.
+    pub error: Option<Value>,
+}
+
+/// What the engine offers nodes beyond their input.
+#[async_trait]
+pub trait EngineServices: Send + Sync {
+    /// Starts a child run of a workflow (or finds the one started under the same key) and
+    /// waits for it to finish.
+    async fn run_child(
+        &self,
+        ctx: &StepContext,
+        request: ChildRequest,
+    ) -> Result<ChildOutcome, NodeError>;
+}

@@ -1,0 +1,688 @@
+//! `http.request@1`: one HTTP request per item.
+
+use crate::common::{cancelled, escape_pointer, main_in_main_out, node_info, object_schema};
+use async_trait::async_trait;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use reqwest::{Client, Method, StatusCode, Url};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime};
+use weft_model::Millis;
+use weft_node_api::{
+    Item, LogLevel, NodeError, NodeInput, NodeOutput, NodeType, NodeTypeInfo, Purity,
+    ResolvedPorts, StepContext, StepResult,
+};
+
+/// Default response size limit: 10 MiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 10 * 1024 * 1024;
+/// Default timeout of one request.
+pub const DEFAULT_TIMEOUT: &str = "30s";
+/// How much of an error response's body goes into the error details.
+pub const ERROR_BODY_EXCERPT: usize = 2048;
+/// Longest `Retry-After` honoured; longer values are capped.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+/// Most redirects followed.
+pub const MAX_REDIRECTS: usize = 10;
+
+const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// `http.request@1`: sends one request per input item (once with `$json = {}` when there is
+/// none) and emits `{status, headers, body}` per request. Holds one pooled client.
+#[derive(Debug)]
+pub struct HttpRequestNode {
+    client: Result<Client, String>,
+}
+
+impl HttpRequestNode {
+    /// A node type with its own connection pool.
+    pub fn new() -> Self {
+        let client = Client::builder()
+            .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
+            .user_agent(concat!("weft/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("could not set up the HTTP client: {e}"));
+        HttpRequestNode { client }
+    }
+}
+
+impl Default for HttpRequestNode {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct HttpParams {
+    #[serde(default = "default_method")]
+    method: String,
+    url: String,
+    #[serde(default)]
+    query: Map<String, Value>,
+    #[serde(default)]
+    headers: Map<String, Value>,
+    #[serde(default)]
+    body: Option<Value>,
+    #[serde(default)]
+    body_type: BodyType,
+    #[serde(default = "default_timeout")]
+    timeout: Millis,
+    #[serde(default)]
+    response_format: ResponseFormat,
+    #[serde(default = "default_max_bytes")]
+    max_response_bytes: u64,
+    #[serde(default = "yes")]
+    fail_on_status: bool,
+}
+
+fn default_method() -> String {
+    "GET".into()
+}
+fn default_timeout() -> Millis {
+    Millis(30_000)
+}
+fn default_max_bytes() -> u64 {
+    DEFAULT_MAX_RESPONSE_BYTES
+}
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+enum BodyType {
+    #[default]
+    Json,
+    Text,
+    Form,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+enum ResponseFormat {
+    #[default]
+    Auto,
+    Json,
+    Text,
+}
+
+fn info() -> &'static NodeTypeInfo {
+    static INFO: OnceLock<NodeTypeInfo> = OnceLock::new();
+    INFO.get_or_init(|| {
+        let example = json!({
+            "method": "POST",
+            "url": "https://api.example.com/orders",
+            "query": { "dryRun": false },
+            "headers": { "Authorization": "Bearer {{ $vars.token }}" },
+            "body": { "id": "{{ $json.id }}", "total": "{{ $json.total }}" },
+            "timeout": "10s",
+        });
+        let scalar = json!({ "type": ["string", "number", "boolean"] });
+        let schema = object_schema(
+            "http.request params",
+            json!({
+                "method": {
+                    "type": "string",
+                    "enum": METHODS,
+                    "description": "The HTTP method.",
+                    "default": "GET",
+                },
+                "url": {
+                    "type": "string",
+                    "minLength": 1,
+                    "pattern": "^[hH][tT][tT][pP][sS]?://",
+                    "description": "An http:// or https:// URL; other schemes are refused.",
+                },
+                "query": {
+                    "type": "object",
+                    "additionalProperties": { "anyOf": [scalar, { "type": "array", "items": scalar }] },
+                    "description": "Query parameters added to the URL (an array repeats the parameter).",
+                    "default": {},
+                },
+                "headers": {
+                    "type": "object",
+                    "additionalProperties": { "anyOf": [scalar, { "type": "array", "items": scalar }] },
+                    "description": "Request headers. Their values are never logged. An Idempotency-Key header is added unless set here.",
+                    "default": {},
+                },
+                "body": {
+                    "description": "The request body, sent for every method but GET and HEAD, encoded by `bodyType`.",
+                },
+                "bodyType": {
+                    "type": "string",
+                    "enum": ["json", "text", "form"],
+                    "description": "json: the body as JSON; text: the body must be a string; form: the body must be an object, sent as application/x-www-form-urlencoded.",
+                    "default": "json",
+                },
+                "timeout": {
+                    "type": ["string", "number"],
+                    "minimum": 1,
+                    "description": "Time allowed for the whole request, response body included: \"30s\", \"2m\" or milliseconds.",
+                    "default": DEFAULT_TIMEOUT,
+                },
+                "responseFormat": {
+                    "type": "string",
+                    "enum": ["auto", "json", "text"],
+                    "description": "auto: JSON when the response's content-type says json, else text; json: parse as JSON (an error if it is not); text: the body as a string.",
+                    "default": "auto",
+                },
+                "maxResponseBytes": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "A larger response body fails the step with http.too_large.",
+                    "default": DEFAULT_MAX_RESPONSE_BYTES,
+                },
+                "failOnStatus": {
+                    "type": "boolean",
+                    "description": "true: a non-2xx status is an error (429 and 5xx retryable, other 4xx not); false: it is an output like any other.",
+                    "default": true,
+                },
+            }),
+            &["url"],
+            vec![example.clone(), json!({ "url": "https://example.com/health" })],
+        );
+        node_info(
+            "http.request",
+            "HTTP request",
+            "Integration",
+            &format!(
+                "Sends one HTTP request per input item and emits {{status, headers, body}}. Network \
+                 errors, timeouts, 429 and 5xx are retryable; other 4xx are not. Sends an \
+                 Idempotency-Key header stable across retries. Example params: {example}"
+            ),
+            Purity::Effectful,
+            schema,
+        )
+    })
+}
+
+/// What a request is called in messages and logs: method and origin only, because paths and
+/// queries may carry secrets.
+fn target(method: &Method, url: &Url) -> String {
+    format!("{method} {}", url.origin().ascii_serialization())
+}
+
+fn scalar_string(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// The scalar values of a query or header entry: a scalar, or an array of scalars; null gives none.
+fn scalar_values(v: &Value, pointer: &str) -> Result<Vec<String>, NodeError> {
+    let bad = || {
+        NodeError::invalid_params(
+            pointer,
+            "must be a string, number or boolean, or an array of them",
+        )
+    };
+    match v {
+        Value::Null => Ok(Vec::new()),
+        Value::Array(a) => a.iter().map(|x| scalar_string(x).ok_or_else(bad)).collect(),
+        other => Ok(vec![scalar_string(other).ok_or_else(bad)?]),
+    }
+}
+
+struct Prepared {
+    method: Method,
+    url: Url,
+    headers: HeaderMap,
+    body: Option<PreparedBody>,
+}
+
+enum PreparedBody {
+    Bytes(Vec<u8>),
+    Form(Vec<(String, String)>),
+}
+
+fn prepare(
+    p: &HttpParams,
+    idempotency_key: &str,
+    ctx: &StepContext,
+) -> Result<Prepared, NodeError> {
+    let upper = p.method.trim().to_ascii_uppercase();
+    if !METHODS.contains(&upper.as_str()) {
+        return Err(NodeError::invalid_params(
+            "/params/method",
+            format!("{:?} is not one of {}", p.method, METHODS.join(", ")),
+        ));
+    }
+    let method = Method::from_bytes(upper.as_bytes()).map_err(|_| {
+        NodeError::invalid_params("/params/method", format!("{:?} is not a method", p.method))
+    })?;
+    let mut url = Url::parse(p.url.trim())
+        .map_err(|e| NodeError::invalid_params("/params/url", format!("not a valid URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(NodeError::invalid_params(
+            "/params/url",
+            format!(
+                "only http:// and https:// URLs are allowed, not {}://",
+                url.scheme()
+            ),
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(NodeError::invalid_params(
+            "/params/url",
+            "the URL has no host",
+        ));
+    }
+    let mut pairs = Vec::new();
+    for (k, v) in &p.query {
+        for value in scalar_values(v, &format!("/params/query/{}", escape_pointer(k)))? {
+            pairs.push((k.clone(), value));
+        }
+    }
+    if !pairs.is_empty() {
+        url.query_pairs_mut().extend_pairs(pairs);
+    }
+
+    let mut headers = HeaderMap::new();
+    for (k, v) in &p.headers {
+        let pointer = format!("/params/headers/{}", escape_pointer(k));
+        let name = HeaderName::from_bytes(k.trim().as_bytes()).map_err(|_| {
+            NodeError::invalid_params(&pointer, format!("{k:?} is not a valid header name"))
+        })?;
+        for value in scalar_values(v, &pointer)? {
+            // The value is deliberately left out of the message: it may be a secret.
+            let value = HeaderValue::from_str(&value).map_err(|_| {
+                NodeError::invalid_params(&pointer, "the value is not a valid header value")
+            })?;
+            headers.append(name.clone(), value);
+        }
+    }
+    if !headers.contains_key(IDEMPOTENCY_KEY) {
+        let value = HeaderValue::from_str(idempotency_key).map_err(|_| {
+            NodeError::permanent(
+                "http.invalid_request",
+                "the step's idempotency key is not a valid header value",
+            )
+        })?;
+        headers.insert(IDEMPOTENCY_KEY, value);
+    }
+
+    let body = match &p.body {
+        None => None,
+        Some(_) if method == Method::GET || method == Method::HEAD => {
+            ctx.log(
+                LogLevel::Warn,
+                format!("the body is not sent with a {method} request"),
+            );
+            None
+        }
+        Some(body) => Some(match p.body_type {
+            BodyType::Json => {
+                let bytes = serde_json::to_vec(body).map_err(|e| {
+                    NodeError::invalid_params(
+                        "/params/body",
+                        format!("cannot be written as JSON: {e}"),
+                    )
+                })?;
+                if !headers.contains_key(CONTENT_TYPE) {
+                    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                }
+                PreparedBody::Bytes(bytes)
+            }
+            BodyType::Text => {
+                let Value::String(text) = body else {
+                    return Err(NodeError::invalid_params(
+                        "/params/body",
+                        "must be a string when bodyType is \"text\"",
+                    ));
+                };
+                if !headers.contains_key(CONTENT_TYPE) {
+                    headers.insert(
+                        CONTENT_TYPE,
+                        HeaderValue::from_static("text/plain; charset=utf-8"),
+                    );
+                }
+                PreparedBody::Bytes(text.clone().into_bytes())
+            }
+            BodyType::Form => {
+                let Value::Object(fields) = body else {
+                    return Err(NodeError::invalid_params(
+                        "/params/body",
+                        "must be an object when bodyType is \"form\"",
+                    ));
+                };
+                let mut form = Vec::new();
+                for (k, v) in fields {
+                    for value in scalar_values(v, &format!("/params/body/{}", escape_pointer(k)))? {
+                        form.push((k.clone(), value));
+                    }
+                }
+                PreparedBody::Form(form)
+            }
+        }),
+    };
+    Ok(Prepared {
+        method,
+        url,
+        headers,
+        body,
+    })
+}
+
+/// The error's message with its causes ("connection refused" lives in a source).
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let text = s.to_string();
+        if parts.last().is_none_or(|last| !last.contains(&text)) {
+            parts.push(text);
+        }
+        cur = s.source();
+    }
+    parts.join(": ")
+}
+
+fn network_error(e: reqwest::Error, what: &str, timeout: Millis) -> NodeError {
+    let e = e.without_url();
+    let chain = error_chain(&e);
+    if e.is_timeout() {
+        NodeError::transient(
+            "http.timeout",
+            format!("{what} did not finish within {timeout}: {chain}"),
+        )
+    } else if e.is_redirect() {
+        NodeError::permanent("http.redirect", format!("{what}: {chain}"))
+    } else if e.is_builder() {
+        NodeError::permanent("http.invalid_request", format!("{what}: {chain}"))
+    } else {
+        NodeError::transient("http.network", format!("{what} failed: {chain}"))
+    }
+}
+
+/// `Retry-After` as seconds or an HTTP date, capped at [`MAX_RETRY_AFTER`].
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    let wait = match v.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => {
+            let at = httpdate::parse_http_date(v).ok()?;
+            at.duration_since(SystemTime::now())
+                .unwrap_or(Duration::ZERO)
+        }
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
+}
+
+fn excerpt(body: &[u8]) -> String {
+    let cut = &body[..body.len().min(ERROR_BODY_EXCERPT)];
+    let text = String::from_utf8_lossy(cut);
+    // A multi-byte character cut in half shows as one replacement character at the end: fine.
+    text.into_owned()
+}
+
+fn too_large(what: &str, max: u64) -> NodeError {
+    NodeError::permanent(
+        "http.too_large",
+        format!("the response to {what} is larger than maxResponseBytes ({max} bytes)"),
+    )
+    .with_details(json!({ "maxResponseBytes": max }))
+}
+
+/// Reads the body up to `max` bytes; the flag says whether it went past.
+async fn read_body(
+    resp: &mut reqwest::Response,
+    max: u64,
+    what: &str,
+    timeout: Millis,
+) -> Result<(Vec<u8>, bool), NodeError> {
+    let mut buf = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| network_error(e, what, timeout))?
+    {
+        if (buf.len() + chunk.len()) as u64 > max {
+            let room = usize::try_from(max)
+                .unwrap_or(usize::MAX)
+                .saturating_sub(buf.len());
+            buf.extend_from_slice(&chunk[..room.min(chunk.len())]);
+            return Ok((buf, true));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok((buf, false))
+}
+
+fn headers_object(headers: &HeaderMap) -> Value {
+    let mut out = Map::new();
+    for name in headers.keys() {
+        let values: Vec<String> = headers
+            .get_all(name)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
+        out.insert(name.as_str().to_string(), Value::String(values.join(", ")));
+    }
+    Value::Object(out)
+}
+
+fn says_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|ct| {
+            ct.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .is_some_and(|mime| mime.contains("json"))
+}
+
+fn decode_body(
+    bytes: Vec<u8>,
+    format: ResponseFormat,
+    headers: &HeaderMap,
+    what: &str,
+    ctx: &StepContext,
+) -> Result<Value, NodeError> {
+    let parse = |bytes: &[u8]| -> Result<Value, serde_json::Error> {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            Ok(Value::Null)
+        } else {
+            serde_json::from_slice(bytes)
+        }
+    };
+    match format {
+        ResponseFormat::Text => Ok(Value::String(String::from_utf8_lossy(&bytes).into_owned())),
+        ResponseFormat::Json => parse(&bytes).map_err(|e| {
+            NodeError::permanent(
+                "http.invalid_json",
+                format!("the response to {what} is not JSON: {e}"),
+            )
+            .with_details(json!({ "body": excerpt(&bytes) }))
+        }),
+        ResponseFormat::Auto if says_json(headers) => match parse(&bytes) {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                ctx.log(
+                    LogLevel::Warn,
+                    format!("the response to {what} says JSON but is not ({e}); kept as text"),
+                );
+                Ok(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+            }
+        },
+        ResponseFormat::Auto => Ok(Value::String(String::from_utf8_lossy(&bytes).into_owned())),
+    }
+}
+
+fn status_error(status: StatusCode, headers: &HeaderMap, body: &[u8], what: &str) -> NodeError {
+    let code = status.as_u16();
+    let reason = status.canonical_reason().unwrap_or("");
+    let message = format!("{what} answered HTTP {code} {reason}")
+        .trim_end()
+        .to_string();
+    let details = json!({ "status": code, "body": excerpt(body) });
+    if code == 429 || status.is_server_error() {
+        let err = NodeError::transient("http.status", message).with_details(details);
+        match retry_after(headers) {
+            Some(after) => err.with_retry_after(after),
+            None => err,
+        }
+    } else {
+        NodeError::permanent("http.status", message).with_details(details)
+    }
+}
+
+async fn send_one(
+    client: &Client,
+    ctx: &StepContext,
+    p: &HttpParams,
+    idempotency_key: &str,
+) -> Result<Item, NodeError> {
+    if p.timeout.0 == 0 {
+        return Err(NodeError::invalid_params(
+            "/params/timeout",
+            "must be longer than zero",
+        ));
+    }
+    let prepared = prepare(p, idempotency_key, ctx)?;
+    let what = target(&prepared.method, &prepared.url);
+    let is_head = prepared.method == Method::HEAD;
+    let mut request = client
+        .request(prepared.method, prepared.url)
+        .headers(prepared.headers);
+    request = match prepared.body {
+        Some(PreparedBody::Bytes(b)) => request.body(b),
+        Some(PreparedBody::Form(f)) => request.form(&f),
+        None => request,
+    };
+    let timeout = p.timeout;
+    let exchange = async {
+        let mut resp = request
+            .send()
+            .await
+            .map_err(|e| network_error(e, &what, timeout))?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let will_fail = p.fail_on_status && !status.is_success();
+        if !will_fail
+            && !is_head
+            && resp
+                .content_length()
+                .is_some_and(|n| n > p.max_response_bytes)
+        {
+            return Err(too_large(&what, p.max_response_bytes));
+        }
+        // An error response is only needed for its excerpt.
+        let limit = if will_fail {
+            ERROR_BODY_EXCERPT as u64
+        } else {
+            p.max_response_bytes
+        };
+        let (body, over) = read_body(&mut resp, limit, &what, timeout).await?;
+        Ok((status, headers, body, over && !will_fail))
+    };
+    let (status, headers, body, over) = tokio::select! {
+        r = tokio::time::timeout(timeout.as_duration(), exchange) => match r {
+            Ok(r) => r?,
+            Err(_) => {
+                return Err(NodeError::transient("http.timeout", format!("{what} did not finish within {timeout}")));
+            }
+        },
+        _ = ctx.cancel.cancelled() => return Err(cancelled()),
+    };
+    ctx.log(
+        LogLevel::Info,
+        format!("{what} answered {} ({} bytes)", status.as_u16(), body.len()),
+    );
+    tracing::debug!(node = %ctx.node_id, request = %what, status = status.as_u16(), "http request done");
+    if p.fail_on_status && !status.is_success() {
+        return Err(status_error(status, &headers, &body, &what));
+    }
+    if over {
+        return Err(too_large(&what, p.max_response_bytes));
+    }
+    let body = decode_body(body, p.response_format, &headers, &what, ctx)?;
+    Ok(json!({ "status": status.as_u16(), "headers": headers_object(&headers), "body": body }))
+}
+
+#[async_trait]
+impl NodeType for HttpRequestNode {
+    fn info(&self) -> &NodeTypeInfo {
+        info()
+    }
+
+    fn ports(&self, _params: &Map<String, Value>) -> Result<ResolvedPorts, String> {
+        Ok(main_in_main_out())
+    }
+
+    async fn execute(&self, ctx: &StepContext, input: NodeInput) -> Result<StepResult, NodeError> {
+        let client = self
+            .client
+            .as_ref()
+            .map_err(|e| NodeError::permanent("http.client", e.clone()))?;
+        let items = input.main_items();
+        let runs = items.len().max(1);
+        let mut out = Vec::with_capacity(runs);
+        for i in 0..runs {
+            if ctx.cancel.is_cancelled() {
+                return Err(cancelled());
+            }
+            let p: HttpParams = ctx.params_for(items, i)?;
+            let key = if items.len() > 1 {
+                format!("{}/{i}", ctx.idempotency_key)
+            } else {
+                ctx.idempotency_key.clone()
+            };
+            out.push(send_one(client, ctx, &p, &key).await?);
+        }
+        Ok(StepResult::Done(NodeOutput::main(out)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_seconds_and_dates() {
+        let mut h = HeaderMap::new();
+        assert_eq!(retry_after(&h), None);
+        h.insert(RETRY_AFTER, HeaderValue::from_static("7"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
+        h.insert(RETRY_AFTER, HeaderValue::from_static("99999999"));
+        assert_eq!(retry_after(&h), Some(MAX_RETRY_AFTER));
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
+        assert_eq!(retry_after(&h), Some(Duration::ZERO));
+        let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(120));
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_str(&later).unwrap_or(HeaderValue::from_static("0")),
+        );
+        let d = retry_after(&h).unwrap_or_default();
+        assert!(
+            d > Duration::from_secs(100) && d <= Duration::from_secs(120),
+            "{d:?}"
+        );
+        h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&h), None);
+    }
+
+    #[test]
+    fn json_content_types() {
+        let mut h = HeaderMap::new();
+        assert!(!says_json(&h));
+        h.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json; charset=utf-8"),
+        );
+        assert!(says_json(&h));
+        h.insert(CONTENT_TYPE, HeaderValue::from_static("text/html"));
+        assert!(!says_json(&h));
+    }
+}

@@ -1,0 +1,13 @@
+//! One module per node type.
+
+pub mod aggregate;
+pub mod error;
+pub mod http;
+pub mod if_node;
+pub mod map;
+pub mod merge;
+pub mod noop;
+pub mod set;
+pub mod subworkflow;
+pub mod switch;
+pub mod wait;

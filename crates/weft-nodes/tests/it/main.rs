@@ -1,0 +1,17 @@
+//! Integration tests of the built-in node types, one module per node.
+
+#![allow(clippy::result_large_err)]
+
+mod support;
+
+mod catalog;
+mod error;
+mod http;
+mod if_node;
+mod map;
+mod merge;
+mod noop;
+mod set;
+mod subworkflow;
+mod switch;
+mod wait;

@@ -1,0 +1,146 @@
+//! A step context for tests: a small expression environment and engine services that refuse
+//! child runs unless a test supplies its own.
+
+use async_trait::async_trait;
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+use weft_expr::{CompiledValue, NodeLookup};
+use weft_node_api::{
+    ChildOutcome, ChildRequest, EngineServices, ExprEnv, NodeError, NodeInput, NodeOutput,
+    NodeType, StepContext, StepIdentity, StepResult,
+};
+
+/// The step clock of every test context: 2023-11-14T22:13:20Z.
+pub const NOW_MS: i64 = 1_700_000_000_000;
+/// The idempotency key of every test context.
+pub const IDEMPOTENCY_KEY: &str = "run-1/node-1";
+
+/// `$vars`, `$run` and other nodes' outputs.
+pub struct TestEnv {
+    pub vars: Map<String, Value>,
+    pub run: Value,
+    pub nodes: HashMap<String, Vec<Value>>,
+}
+
+impl Default for TestEnv {
+    fn default() -> Self {
+        let mut vars = Map::new();
+        vars.insert("threshold".into(), json!(3));
+        vars.insert("childVersion".into(), json!("wfv-42"));
+        vars.insert("base".into(), json!("unused"));
+        let mut nodes = HashMap::new();
+        nodes.insert("Source".to_string(), vec![json!({ "id": 7 })]);
+        TestEnv {
+            vars,
+            run: json!({ "id": "run-1", "workflowName": "tests" }),
+            nodes,
+        }
+    }
+}
+
+impl NodeLookup for TestEnv {
+    fn items(&self, name_or_id: &str) -> Option<&[Value]> {
+        self.nodes.get(name_or_id).map(Vec::as_slice)
+    }
+}
+
+impl ExprEnv for TestEnv {
+    fn vars(&self) -> &Map<String, Value> {
+        &self.vars
+    }
+    fn run_info(&self) -> &Value {
+        &self.run
+    }
+    fn env_var(&self, _name: &str) -> Option<String> {
+        None
+    }
+}
+
+/// Services for nodes that must not start child runs.
+pub struct NoChildren;
+
+#[async_trait]
+impl EngineServices for NoChildren {
+    async fn run_child(
+        &self,
+        _ctx: &StepContext,
+        _request: ChildRequest,
+    ) -> Result<ChildOutcome, NodeError> {
+        Err(NodeError::permanent(
+            "test.no_children",
+            "this test does not run child workflows",
+        ))
+    }
+}
+
+/// A step context with these params.
+pub fn ctx(params: Value) -> StepContext {
+    ctx_with(params, Arc::new(NoChildren), CancellationToken::new())
+}
+
+/// A step context with these params, services and cancellation token.
+pub fn ctx_with(
+    params: Value,
+    services: Arc<dyn EngineServices>,
+    cancel: CancellationToken,
+) -> StepContext {
+    let Value::Object(map) = params else {
+        panic!("params must be an object")
+    };
+    let compiled = CompiledValue::compile(&Value::Object(map.clone())).expect("params compile");
+    StepContext::new(
+        StepIdentity {
+            run_id: "run-1".into(),
+            node_id: "node-1".into(),
+            node_name: "Node 1".into(),
+            attempt: 1,
+            idempotency_key: IDEMPOTENCY_KEY.into(),
+        },
+        cancel,
+        NOW_MS,
+        Arc::new(map),
+        Arc::new(compiled),
+        Arc::new(TestEnv::default()),
+        services,
+    )
+}
+
+/// Executes a node with these params and `main` items.
+pub async fn run(
+    node: &dyn NodeType,
+    params: Value,
+    items: Vec<Value>,
+) -> Result<StepResult, NodeError> {
+    node.execute(&ctx(params), NodeInput::main(items)).await
+}
+
+/// The output of a step that finished.
+pub fn done(r: Result<StepResult, NodeError>) -> NodeOutput {
+    match r {
+        Ok(StepResult::Done(out)) => out,
+        other => panic!("expected Done, got {other:?}"),
+    }
+}
+
+/// The error of a step that failed.
+pub fn failed(r: Result<StepResult, NodeError>) -> NodeError {
+    match r {
+        Err(e) => e,
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
+
+/// The names of the emitted ports, in order.
+pub fn port_names(out: &NodeOutput) -> Vec<&str> {
+    out.ports.iter().map(|(n, _)| n.as_str()).collect()
+}
+
+/// Params as a map.
+pub fn params(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => panic!("params must be an object"),
+    }
+}

@@ -1,0 +1,456 @@
+//! The storage contract: everything the engine and the CLI persist goes through [`Store`].
+//!
+//! Invariants every implementation keeps:
+//! - every call that reads or writes tenant data takes a [`TenantScope`]; an id from another
+//!   organization is simply not found;
+//! - journal writes ([`Store::write`]) are applied in the order they were submitted, and a
+//!   [`Commit`] resolves only once its batch and every batch submitted before it are durable;
+//! - a run row and its journal never disagree: a batch's events and its run update commit in
+//!   one transaction.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::fmt;
+use std::str::FromStr;
+use uuid::Uuid;
+
+/// The organization (and optionally team) that owns stored objects.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TenantScope {
+    /// Organization id.
+    pub org_id: String,
+    /// Team id, when the object belongs to a team.
+    pub team_id: Option<String>,
+}
+
+impl TenantScope {
+    /// The organization the embedded, single-user mode uses.
+    pub const DEFAULT_ORG: &'static str = "default";
+
+    /// A scope for an organization without a team.
+    pub fn org(org_id: impl Into<String>) -> Self {
+        TenantScope {
+            org_id: org_id.into(),
+            team_id: None,
+        }
+    }
+    /// The scope of the embedded default organization.
+    pub fn default_org() -> Self {
+        Self::org(Self::DEFAULT_ORG)
+    }
+}
+
+/// Identifier of a run: a UUIDv7, so ids sort by creation time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RunId(pub Uuid);
+
+impl RunId {
+    /// A new, time-ordered id.
+    pub fn new() -> Self {
+        RunId(Uuid::now_v7())
+    }
+}
+
+impl Default for RunId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for RunId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl FromStr for RunId {
+    type Err = uuid::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Uuid::parse_str(s).map(RunId)
+    }
+}
+
+/// Where a run is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// Accepted, not started.
+    Queued,
+    /// Steps are executing.
+    Running,
+    /// Nothing can progress until a timer fires, an approval arrives or an event comes.
+    Waiting,
+    /// Paused by a person; in-flight steps finished, nothing new starts.
+    Paused,
+    /// Finished successfully.
+    Succeeded,
+    /// Finished with an error.
+    Failed,
+    /// Cancelled by a person or a parent.
+    Cancelled,
+}
+
+impl RunStatus {
+    /// The lowercase name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Queued => "queued",
+            RunStatus::Running => "running",
+            RunStatus::Waiting => "waiting",
+            RunStatus::Paused => "paused",
+            RunStatus::Succeeded => "succeeded",
+            RunStatus::Failed => "failed",
+            RunStatus::Cancelled => "cancelled",
+        }
+    }
+    /// True for succeeded, failed and cancelled.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            RunStatus::Succeeded | RunStatus::Failed | RunStatus::Cancelled
+        )
+    }
+}
+
+impl fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for RunStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "queued" => RunStatus::Queued,
+            "running" => RunStatus::Running,
+            "waiting" => RunStatus::Waiting,
+            "paused" => RunStatus::Paused,
+            "succeeded" => RunStatus::Succeeded,
+            "failed" => RunStatus::Failed,
+            "cancelled" => RunStatus::Cancelled,
+            other => return Err(format!("unknown run status {other:?}")),
+        })
+    }
+}
+
+/// A request from outside the process that drives a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ControlRequest {
+    /// Cancel the run; running steps are cancelled.
+    Cancel,
+    /// Start no new steps until resumed.
+    Pause,
+    /// Continue a paused run.
+    Resume,
+}
+
+impl ControlRequest {
+    /// The lowercase name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ControlRequest::Cancel => "cancel",
+            ControlRequest::Pause => "pause",
+            ControlRequest::Resume => "resume",
+        }
+    }
+}
+
+impl FromStr for ControlRequest {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "cancel" => ControlRequest::Cancel,
+            "pause" => ControlRequest::Pause,
+            "resume" => ControlRequest::Resume,
+            other => return Err(format!("unknown control request {other:?}")),
+        })
+    }
+}
+
+/// The run that started a child run, and which of its steps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParentRef {
+    /// The parent run.
+    pub run_id: RunId,
+    /// A key unique within the parent run, e.g. `map1/item/3`; the same key always names the
+    /// same child, which is what makes starting a child idempotent.
+    pub key: String,
+}
+
+/// A run to create.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRun {
+    /// Its id (the caller creates it so it can be logged before the insert).
+    pub id: RunId,
+    /// The workflow version it executes.
+    pub workflow_version_id: String,
+    /// Workflow name, kept on the run for listing.
+    pub workflow_name: String,
+    /// The input items.
+    pub input: Value,
+    /// Set for sub-workflow and map children.
+    pub parent: Option<ParentRef>,
+    /// A second create with the same key in the same scope returns the first run.
+    pub idempotency_key: Option<String>,
+    /// The run fails with a timeout when not finished by then.
+    pub deadline_at: Option<DateTime<Utc>>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A stored run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// Run id.
+    pub id: RunId,
+    /// Owning tenant.
+    pub scope: TenantScope,
+    /// Executed workflow version.
+    pub workflow_version_id: String,
+    /// Workflow name.
+    pub workflow_name: String,
+    /// Current status.
+    pub status: RunStatus,
+    /// Input items.
+    pub input: Value,
+    /// Output, once succeeded.
+    pub output: Option<Value>,
+    /// Error, once failed or cancelled.
+    pub error: Option<Value>,
+    /// Parent run, for children.
+    pub parent: Option<ParentRef>,
+    /// Idempotency key given at creation.
+    pub idempotency_key: Option<String>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// When the first step started.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it reached a terminal status.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// For waiting runs: when the earliest timer fires.
+    pub wake_at: Option<DateTime<Utc>>,
+    /// Run timeout deadline.
+    pub deadline_at: Option<DateTime<Utc>>,
+    /// A pending control request not yet taken by the driving process.
+    pub control: Option<ControlRequest>,
+}
+
+/// One journal entry of a run. The payload is the engine's event, opaque to the store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JournalEntry {
+    /// Position in the run's journal, from 1, without gaps.
+    pub seq: u64,
+    /// When it was appended.
+    pub at: DateTime<Utc>,
+    /// The event.
+    pub event: Value,
+}
+
+/// Changes to a run row, applied with a journal batch.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunUpdate {
+    /// New status.
+    pub status: Option<RunStatus>,
+    /// Output to store.
+    pub output: Option<Value>,
+    /// Error to store.
+    pub error: Option<Value>,
+    /// Set `started_at`, if not already set.
+    pub started_at: Option<DateTime<Utc>>,
+    /// Set `finished_at`.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// `Some(None)` clears `wake_at`, `Some(Some(t))` sets it.
+    pub wake_at: Option<Option<DateTime<Utc>>>,
+    /// Release ownership so any process may claim the run (waiting, paused, terminal runs).
+    pub release_owner: bool,
+}
+
+/// What one [`Store::write`] appends and changes, atomically.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WriteBatch {
+    /// The run.
+    pub run_id: RunId,
+    /// Entries to append; their `seq` must continue the journal.
+    pub entries: Vec<JournalEntry>,
+    /// Changes to the run row.
+    pub update: Option<RunUpdate>,
+}
+
+/// Resolves when a write is durable. Dropping it does not cancel the write.
+pub struct Commit(pub tokio::sync::oneshot::Receiver<Result<(), StoreError>>);
+
+impl Commit {
+    /// A commit that has already completed (for stores without a write queue).
+    pub fn done(result: Result<(), StoreError>) -> Self {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let _ = tx.send(result);
+        Commit(rx)
+    }
+    /// Waits until the batch is durable.
+    pub async fn wait(self) -> Result<(), StoreError> {
+        self.0.await.unwrap_or(Err(StoreError::Closed))
+    }
+}
+
+/// Filters for listing runs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunFilter {
+    /// Only these statuses (any when empty).
+    pub statuses: Vec<RunStatus>,
+    /// Only runs of workflows with this name.
+    pub workflow_name: Option<String>,
+    /// Only top-level runs (no parent) when true.
+    pub top_level_only: bool,
+    /// Only children of this run.
+    pub parent_run_id: Option<RunId>,
+}
+
+/// One page of a listing, newest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; `None` at the end.
+    pub next_cursor: Option<String>,
+}
+
+/// A run that a process may take over and drive.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claimable {
+    /// Its tenant.
+    pub scope: TenantScope,
+    /// The run.
+    pub run_id: RunId,
+    /// Its status.
+    pub status: RunStatus,
+    /// For waiting runs, when they are due.
+    pub wake_at: Option<DateTime<Utc>>,
+}
+
+/// Identifies a process that drives runs.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OwnerId(pub String);
+
+/// Storage failures.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StoreError {
+    /// Not found in this tenant scope.
+    #[error("{what} {id} not found")]
+    NotFound {
+        /// Kind of object.
+        what: &'static str,
+        /// Its id.
+        id: String,
+    },
+    /// A journal batch did not continue the journal (another process wrote to this run).
+    #[error("journal of run {run_id} is at seq {actual}, the write expected {expected}")]
+    JournalConflict {
+        /// The run.
+        run_id: RunId,
+        /// The seq the write started from.
+        expected: u64,
+        /// The journal's last seq.
+        actual: u64,
+    },
+    /// The database has migrations from a newer Weft.
+    #[error(
+        "the database schema is version {found}, newer than this build's {supported}; upgrade weft"
+    )]
+    SchemaTooNew {
+        /// Version found.
+        found: i64,
+        /// Version this build knows.
+        supported: i64,
+    },
+    /// The store was shut down.
+    #[error("the store is closed")]
+    Closed,
+    /// Any other database failure.
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+/// Result alias.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The storage interface. SQLite is the embedded default; PostgreSQL comes later.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Stores a workflow document version (deduplicated by content) and returns its id.
+    async fn put_workflow_version(
+        &self,
+        scope: &TenantScope,
+        name: &str,
+        document: &Value,
+    ) -> StoreResult<String>;
+    /// Reads a workflow document version.
+    async fn get_workflow_version(
+        &self,
+        scope: &TenantScope,
+        id: &str,
+    ) -> StoreResult<Option<Value>>;
+
+    /// Creates a run durably. With an idempotency key (or a parent key) already used in this
+    /// scope, returns the existing run and `false`.
+    async fn create_run(&self, scope: &TenantScope, run: NewRun) -> StoreResult<(RunRecord, bool)>;
+    /// Reads one run.
+    async fn get_run(&self, scope: &TenantScope, id: RunId) -> StoreResult<Option<RunRecord>>;
+    /// Lists runs newest first.
+    async fn list_runs(
+        &self,
+        scope: &TenantScope,
+        filter: &RunFilter,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Page<RunRecord>>;
+    /// The child of `parent` started under `key`, if any.
+    async fn find_child_run(
+        &self,
+        scope: &TenantScope,
+        parent: RunId,
+        key: &str,
+    ) -> StoreResult<Option<RunRecord>>;
+
+    /// Queues a batch: journal entries and a run update, in one transaction, in submission order.
+    fn write(&self, batch: WriteBatch) -> Commit;
+    /// The whole journal of a run, in order.
+    async fn load_journal(
+        &self,
+        scope: &TenantScope,
+        run_id: RunId,
+    ) -> StoreResult<Vec<JournalEntry>>;
+
+    /// Registers this process as an owner of runs; runs it owns are not claimable by others
+    /// while it is alive.
+    async fn register_owner(&self) -> StoreResult<OwnerId>;
+    /// Unfinished runs that nobody alive drives (queued, running, paused runs of dead or no
+    /// owners) and waiting runs due by `now`.
+    async fn claimable_runs(&self, now: DateTime<Utc>, limit: usize)
+    -> StoreResult<Vec<Claimable>>;
+    /// The earliest `wake_at` of any waiting run, across all organizations (system-level; lets
+    /// a worker sleep until then and tell "idle" from "waiting on a timer").
+    async fn next_wake_at(&self) -> StoreResult<Option<DateTime<Utc>>>;
+    /// Takes ownership of a run; false when a live owner holds it or it is finished.
+    async fn claim_run(&self, owner: &OwnerId, run_id: RunId) -> StoreResult<bool>;
+    /// Gives up ownership (on shutdown, or when the run starts waiting).
+    async fn release_run(&self, owner: &OwnerId, run_id: RunId) -> StoreResult<()>;
+
+    /// Records a control request for the process driving the run. False if the run is finished
+    /// or not found.
+    async fn request_control(
+        &self,
+        scope: &TenantScope,
+        run_id: RunId,
+        request: ControlRequest,
+    ) -> StoreResult<bool>;
+    /// Takes (and clears) pending control requests for runs this owner drives.
+    async fn take_control_requests(
+        &self,
+        owner: &OwnerId,
+    ) -> StoreResult<Vec<(RunId, ControlRequest)>>;
+}

@@ -1,0 +1,287 @@
+//! Encoding values into columns and decoding rows, without panicking on bad data.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::Row;
+use rusqlite::types::ValueRef;
+use serde_json::Value;
+use std::fmt::Write as _;
+use weft_store_api::{
+    ControlRequest, JournalEntry, ParentRef, RunId, RunRecord, RunStatus, StoreError, TenantScope,
+};
+
+/// The columns [`run_from_row`] expects, in order.
+pub(crate) const RUN_COLUMNS: &str = "id, org_id, team_id, workflow_version_id, workflow_name, status, input, \
+     output, error, parent_run_id, parent_key, idempotency_key, created_at, started_at, finished_at, wake_at, \
+     deadline_at, control";
+
+/// Wraps a rusqlite error with the operation that failed.
+pub(crate) fn db_err(op: &str, e: rusqlite::Error) -> StoreError {
+    StoreError::Database(format!("{op}: {e}"))
+}
+
+/// A closure for `map_err` that wraps a rusqlite error with the operation that failed.
+pub(crate) fn db(op: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
+    move |e| db_err(op, e)
+}
+
+/// A timestamp as stored: RFC 3339 UTC with nine fractional digits (fixed width, sortable).
+pub(crate) fn ts(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Nanos, true)
+}
+
+/// An optional timestamp as stored.
+pub(crate) fn opt_ts(t: Option<&DateTime<Utc>>) -> Option<String> {
+    t.map(ts)
+}
+
+/// Parses a stored timestamp.
+pub(crate) fn parse_ts(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("invalid timestamp {s:?}: {e}"))
+}
+
+/// JSON text of a value.
+pub(crate) fn json(v: &Value) -> String {
+    // Serializing a `Value` to a string cannot fail: its keys are strings.
+    serde_json::to_string(v).unwrap_or_else(|_| "null".to_owned())
+}
+
+/// Canonical JSON: object keys sorted bytewise at every level, no whitespace.
+pub(crate) fn canonical_json(v: &Value) -> String {
+    let mut out = String::new();
+    write_canonical(v, &mut out);
+    out
+}
+
+fn write_canonical(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&json(&Value::String(k.clone())));
+                out.push(':');
+                if let Some(child) = map.get(k) {
+                    write_canonical(child, out);
+                }
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&json(other)),
+    }
+}
+
+/// Lowercase hex of bytes.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// Reads column `idx` of a row as optional text, describing failures with `what` and `name`.
+pub(crate) fn text(
+    row: &Row<'_>,
+    idx: usize,
+    what: &str,
+    name: &str,
+) -> Result<Option<String>, StoreError> {
+    let bad = |detail: String| StoreError::Database(format!("{what}: column {name}: {detail}"));
+    match row.get_ref(idx).map_err(|e| bad(e.to_string()))? {
+        ValueRef::Null => Ok(None),
+        ValueRef::Text(t) => std::str::from_utf8(t)
+            .map(|s| Some(s.to_owned()))
+            .map_err(|e| bad(e.to_string())),
+        other => Err(bad(format!("expected text, found {:?}", other.data_type()))),
+    }
+}
+
+/// Reads a required text column.
+pub(crate) fn req_text(
+    row: &Row<'_>,
+    idx: usize,
+    what: &str,
+    name: &str,
+) -> Result<String, StoreError> {
+    text(row, idx, what, name)?
+        .ok_or_else(|| StoreError::Database(format!("{what}: column {name}: unexpected NULL")))
+}
+
+/// Parses an optional text column with `parse`, describing failures like [`text`].
+fn parsed<T>(
+    row: &Row<'_>,
+    idx: usize,
+    what: &str,
+    name: &str,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<Option<T>, StoreError> {
+    match text(row, idx, what, name)? {
+        None => Ok(None),
+        Some(s) => parse(&s)
+            .map(Some)
+            .map_err(|e| StoreError::Database(format!("{what}: column {name}: {e}"))),
+    }
+}
+
+/// Parses a required text column.
+fn req_parsed<T>(
+    row: &Row<'_>,
+    idx: usize,
+    what: &str,
+    name: &str,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<T, StoreError> {
+    parsed(row, idx, what, name, parse)?
+        .ok_or_else(|| StoreError::Database(format!("{what}: column {name}: unexpected NULL")))
+}
+
+fn parse_json(s: &str) -> Result<Value, String> {
+    serde_json::from_str(s).map_err(|e| format!("invalid JSON: {e}"))
+}
+
+fn parse_run_id(s: &str) -> Result<RunId, String> {
+    s.parse::<RunId>()
+        .map_err(|e| format!("invalid run id {s:?}: {e}"))
+}
+
+/// Decodes a row selected with [`RUN_COLUMNS`].
+pub(crate) fn run_from_row(row: &Row<'_>) -> Result<RunRecord, StoreError> {
+    let raw_id = req_text(row, 0, "run row", "id")?;
+    let id = parse_run_id(&raw_id)
+        .map_err(|e| StoreError::Database(format!("run row: column id: {e}")))?;
+    let what = format!("run {raw_id}");
+    let w = what.as_str();
+    let parent_run_id = parsed(row, 9, w, "parent_run_id", parse_run_id)?;
+    let parent_key = text(row, 10, w, "parent_key")?;
+    let parent = match (parent_run_id, parent_key) {
+        (Some(run_id), Some(key)) => Some(ParentRef { run_id, key }),
+        (None, None) => None,
+        _ => {
+            return Err(StoreError::Database(format!(
+                "{w}: columns parent_run_id/parent_key: only one is set"
+            )));
+        }
+    };
+    Ok(RunRecord {
+        id,
+        scope: TenantScope {
+            org_id: req_text(row, 1, w, "org_id")?,
+            team_id: text(row, 2, w, "team_id")?,
+        },
+        workflow_version_id: req_text(row, 3, w, "workflow_version_id")?,
+        workflow_name: req_text(row, 4, w, "workflow_name")?,
+        status: req_parsed(row, 5, w, "status", |s| s.parse::<RunStatus>())?,
+        input: req_parsed(row, 6, w, "input", parse_json)?,
+        output: parsed(row, 7, w, "output", parse_json)?,
+        error: parsed(row, 8, w, "error", parse_json)?,
+        parent,
+        idempotency_key: text(row, 11, w, "idempotency_key")?,
+        created_at: req_parsed(row, 12, w, "created_at", parse_ts)?,
+        started_at: parsed(row, 13, w, "started_at", parse_ts)?,
+        finished_at: parsed(row, 14, w, "finished_at", parse_ts)?,
+        wake_at: parsed(row, 15, w, "wake_at", parse_ts)?,
+        deadline_at: parsed(row, 16, w, "deadline_at", parse_ts)?,
+        control: parsed(row, 17, w, "control", |s| s.parse::<ControlRequest>())?,
+    })
+}
+
+/// Decodes a `seq, at, event` journal row of `run_id`.
+pub(crate) fn entry_from_row(row: &Row<'_>, run_id: RunId) -> Result<JournalEntry, StoreError> {
+    let bad = |detail: String| StoreError::Database(format!("journal of run {run_id}: {detail}"));
+    let seq = match row.get_ref(0).map_err(|e| bad(e.to_string()))? {
+        ValueRef::Integer(n) if n > 0 => n as u64,
+        other => return Err(bad(format!("column seq: invalid value {other:?}"))),
+    };
+    let what = format!("journal of run {run_id} at seq {seq}");
+    Ok(JournalEntry {
+        seq,
+        at: req_parsed(row, 1, &what, "at", parse_ts)?,
+        event: req_parsed(row, 2, &what, "event", parse_json)?,
+    })
+}
+
+/// Decodes a stored run status (for narrow queries).
+pub(crate) fn status_from_row(
+    row: &Row<'_>,
+    idx: usize,
+    what: &str,
+) -> Result<RunStatus, StoreError> {
+    req_parsed(row, idx, what, "status", |s| s.parse::<RunStatus>())
+}
+
+/// Decodes an optional stored timestamp (for narrow queries).
+pub(crate) fn opt_ts_from_row(
+    row: &Row<'_>,
+    idx: usize,
+    what: &str,
+    name: &str,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    parsed(row, idx, what, name, parse_ts)
+}
+
+/// Decodes a stored control request (for narrow queries).
+pub(crate) fn control_from_row(
+    row: &Row<'_>,
+    idx: usize,
+    what: &str,
+) -> Result<ControlRequest, StoreError> {
+    req_parsed(row, idx, what, "control", |s| s.parse::<ControlRequest>())
+}
+
+/// Decodes a stored run id (for narrow queries).
+pub(crate) fn run_id_from_row(row: &Row<'_>, idx: usize, what: &str) -> Result<RunId, StoreError> {
+    req_parsed(row, idx, what, "id", parse_run_id)
+}
+
+/// Parses stored JSON text (for narrow queries).
+pub(crate) fn json_from_text(s: &str, what: &str, name: &str) -> Result<Value, StoreError> {
+    parse_json(s).map_err(|e| StoreError::Database(format!("{what}: column {name}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn canonical_json_sorts_keys_at_every_level() {
+        let a = json!({"b": 1, "a": {"y": [1, {"d": 2, "c": 3}], "x": "s"}});
+        assert_eq!(
+            canonical_json(&a),
+            r#"{"a":{"x":"s","y":[1,{"c":3,"d":2}]},"b":1}"#
+        );
+    }
+
+    #[test]
+    fn timestamps_are_fixed_width_and_lossless() {
+        let t = DateTime::parse_from_rfc3339("2025-01-02T03:04:05.000000123Z")
+            .map(|t| t.with_timezone(&Utc));
+        let t = t.unwrap_or_default();
+        let s = ts(&t);
+        assert_eq!(s, "2025-01-02T03:04:05.000000123Z");
+        assert_eq!(parse_ts(&s), Ok(t));
+        let whole = DateTime::<Utc>::from_timestamp(1_700_000_000, 0).unwrap_or_default();
+        assert_eq!(ts(&whole).len(), s.len());
+    }
+
+    #[test]
+    fn hex_is_lowercase() {
+        assert_eq!(hex(&[0, 15, 255]), "000fff");
+    }
+}

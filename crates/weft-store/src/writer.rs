@@ -1,0 +1,383 @@
+//! The single writer thread: it owns the read-write connection and applies everything that
+//! changes the database, in submission order, committing whatever is queued as one group.
+
+use crate::checkpoint::{self, Nudge};
+use crate::rows::{db, db_err, json, opt_ts, ts};
+use rusqlite::{Connection, OptionalExtension};
+use std::future::Future;
+use std::path::Path;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use tokio::sync::oneshot;
+use weft_store_api::{Commit, RunId, StoreError, StoreResult, WriteBatch};
+
+/// The most commands committed in one transaction.
+const MAX_GROUP: usize = 1024;
+
+/// Completes a command's caller once its group has committed (or failed to).
+type Reply = Box<dyn FnOnce(StoreResult<()>) + Send>;
+
+/// A command applied on the writer connection (`None` when its group failed before reaching
+/// it); returns whether it succeeded (false rolls its savepoint back) and what to tell the
+/// caller after the commit.
+type Job = Box<dyn FnOnce(Option<&Connection>) -> (bool, Reply) + Send>;
+
+/// What the writer thread receives.
+enum Cmd {
+    /// A journal batch, already encoded by the caller's thread.
+    Write(EncodedBatch, oneshot::Sender<StoreResult<()>>),
+    /// Any other mutation.
+    Call(Job),
+}
+
+/// A command's outcome, waiting for the group's commit.
+enum Pending {
+    Write(oneshot::Sender<StoreResult<()>>, StoreResult<()>),
+    Call(Reply),
+}
+
+impl Pending {
+    fn resolve(self, commit: &StoreResult<()>) {
+        match self {
+            Pending::Write(tx, result) => {
+                let _ = tx.send(result.and_then(|()| commit.clone()));
+            }
+            Pending::Call(reply) => reply(commit.clone()),
+        }
+    }
+}
+
+/// Handle to the writer thread. Dropping it flushes queued commands and joins the thread.
+pub(crate) struct Writer {
+    tx: Option<mpsc::Sender<Cmd>>,
+    handle: Option<JoinHandle<()>>,
+    checkpointer: Option<JoinHandle<()>>,
+}
+
+impl Writer {
+    /// Starts the writer thread on `conn` (a connection to `path` without automatic
+    /// checkpoints), and the checkpoint thread.
+    pub(crate) fn start(mut conn: Connection, path: &Path) -> StoreResult<Writer> {
+        let (nudge, checkpointer) = checkpoint::start(&mut conn, path)?;
+        let (tx, rx) = mpsc::channel();
+        let handle = std::thread::Builder::new()
+            .name("weft-store-writer".into())
+            .spawn(move || writer_loop(conn, rx, nudge))
+            .map_err(|e| StoreError::Database(format!("starting the writer thread: {e}")))?;
+        Ok(Writer {
+            tx: Some(tx),
+            handle: Some(handle),
+            checkpointer: Some(checkpointer),
+        })
+    }
+
+    fn send(&self, cmd: Cmd) -> StoreResult<()> {
+        match &self.tx {
+            Some(tx) => tx.send(cmd).map_err(|_| StoreError::Closed),
+            None => Err(StoreError::Closed),
+        }
+    }
+
+    /// Queues a journal batch; the returned [`Commit`] resolves after its group commits.
+    pub(crate) fn write(&self, batch: WriteBatch) -> Commit {
+        let encoded = match EncodedBatch::encode(batch) {
+            Ok(b) => b,
+            Err(e) => return Commit::done(Err(e)),
+        };
+        let (tx, rx) = oneshot::channel();
+        match self.send(Cmd::Write(encoded, tx)) {
+            Ok(()) => Commit(rx),
+            Err(e) => Commit::done(Err(e)),
+        }
+    }
+
+    /// Runs `f` on the writer connection inside the current group's transaction; the future
+    /// resolves with its result once that transaction has committed.
+    pub(crate) fn call<T, F>(&self, f: F) -> impl Future<Output = StoreResult<T>> + Send + 'static
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let result = conn.map(f);
+            let ok = matches!(result, Some(Ok(_)));
+            let reply: Reply = Box::new(move |commit| {
+                let _ = tx.send(match (result, commit) {
+                    (Some(Err(e)), _) | (_, Err(e)) => Err(e),
+                    (Some(Ok(v)), Ok(())) => Ok(v),
+                    (None, Ok(())) => Err(StoreError::Database("the write was not applied".into())),
+                });
+            });
+            (ok, reply)
+        });
+        let sent = self.send(Cmd::Call(job));
+        async move {
+            sent?;
+            rx.await.unwrap_or(Err(StoreError::Closed))
+        }
+    }
+
+    /// Queues `f` without waiting for it; failures are logged.
+    pub(crate) fn spawn<F>(&self, what: &'static str, f: F)
+    where
+        F: FnOnce(&Connection) -> StoreResult<()> + Send + 'static,
+    {
+        let job: Job = Box::new(move |conn| {
+            let result = conn.map(f).unwrap_or(Ok(()));
+            let ok = result.is_ok();
+            let reply: Reply = Box::new(move |commit| {
+                if let Err(e) = commit.and(result) {
+                    tracing::warn!(error = %e, "{what} failed");
+                }
+            });
+            (ok, reply)
+        });
+        if self.send(Cmd::Call(job)).is_err() {
+            tracing::debug!("{what} skipped: the store is closed");
+        }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        // Closing the channel lets the thread drain what is queued, commit it and exit.
+        self.tx = None;
+        if let Some(handle) = self.handle.take()
+            && handle.join().is_err()
+        {
+            tracing::error!("the store's writer thread panicked");
+        }
+        // The writer thread's exit closed the checkpointer's channel.
+        if let Some(handle) = self.checkpointer.take()
+            && handle.join().is_err()
+        {
+            tracing::error!("the store's checkpoint thread panicked");
+        }
+    }
+}
+
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<Cmd>, mut nudge: Nudge) {
+    let mut group = Vec::with_capacity(64);
+    while let Ok(first) = rx.recv() {
+        group.push(first);
+        while group.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(cmd) => group.push(cmd),
+                Err(_) => break,
+            }
+        }
+        commit_group(&conn, &mut group);
+        nudge.committed(&conn);
+    }
+    tracing::debug!("store writer thread stopped");
+}
+
+fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
+/// Applies `group` in one transaction, one savepoint per command, then tells every caller.
+fn commit_group(conn: &Connection, group: &mut Vec<Cmd>) {
+    let mut pending = Vec::with_capacity(group.len());
+    let mut broken: Option<StoreError> = exec(conn, "BEGIN IMMEDIATE")
+        .err()
+        .map(|e| db_err("starting a write transaction", e));
+    for cmd in group.drain(..) {
+        if broken.is_none()
+            && let Err(e) = exec(conn, "SAVEPOINT cmd")
+        {
+            broken = Some(db_err("starting a savepoint", e));
+        }
+        if broken.is_some() {
+            // Not applied; the caller gets the group's error.
+            pending.push(match cmd {
+                Cmd::Write(_, tx) => Pending::Write(tx, Ok(())),
+                Cmd::Call(job) => Pending::Call(job(None).1),
+            });
+            continue;
+        }
+        let ok = match cmd {
+            Cmd::Write(batch, tx) => {
+                let result = apply_batch(conn, &batch);
+                let ok = result.is_ok();
+                pending.push(Pending::Write(tx, result));
+                ok
+            }
+            Cmd::Call(job) => {
+                let (ok, reply) = job(Some(conn));
+                pending.push(Pending::Call(reply));
+                ok
+            }
+        };
+        if conn.is_autocommit() {
+            // SQLite rolled the whole transaction back (I/O error, disk full, ...).
+            broken = Some(StoreError::Database(
+                "the write transaction was rolled back by SQLite".into(),
+            ));
+            continue;
+        }
+        let end = if ok {
+            Ok(())
+        } else {
+            exec(conn, "ROLLBACK TO cmd")
+        };
+        if let Err(e) = end.and_then(|()| exec(conn, "RELEASE cmd")) {
+            broken = Some(db_err("ending a savepoint", e));
+        }
+    }
+    let outcome = match broken {
+        Some(e) => Err(e),
+        None => exec(conn, "COMMIT").map_err(|e| db_err("committing", e)),
+    };
+    if outcome.is_err()
+        && !conn.is_autocommit()
+        && let Err(e) = exec(conn, "ROLLBACK")
+    {
+        tracing::error!(error = %e, "rolling back a failed write transaction");
+    }
+    if let Err(e) = &outcome {
+        tracing::error!(error = %e, commands = pending.len(), "a write group failed");
+    }
+    for p in pending {
+        p.resolve(&outcome);
+    }
+}
+
+/// A journal entry, encoded on the caller's thread.
+struct EncodedEntry {
+    seq: u64,
+    at: String,
+    event: String,
+}
+
+/// A run update, encoded on the caller's thread.
+struct EncodedUpdate {
+    status: Option<&'static str>,
+    output: Option<String>,
+    error: Option<String>,
+    started_at: Option<String>,
+    finished_at: Option<String>,
+    set_wake: bool,
+    wake_at: Option<String>,
+    release_owner: bool,
+}
+
+/// A [`WriteBatch`] with every value already turned into column text.
+struct EncodedBatch {
+    run_id: RunId,
+    id: String,
+    entries: Vec<EncodedEntry>,
+    update: Option<EncodedUpdate>,
+}
+
+impl EncodedBatch {
+    fn encode(batch: WriteBatch) -> StoreResult<EncodedBatch> {
+        let mut entries = Vec::with_capacity(batch.entries.len());
+        for e in &batch.entries {
+            if i64::try_from(e.seq).is_err() {
+                return Err(StoreError::Database(format!(
+                    "journal of run {}: seq {} is out of range",
+                    batch.run_id, e.seq
+                )));
+            }
+            entries.push(EncodedEntry {
+                seq: e.seq,
+                at: ts(&e.at),
+                event: json(&e.event),
+            });
+        }
+        let update = batch.update.map(|u| EncodedUpdate {
+            status: u.status.map(|s| s.as_str()),
+            output: u.output.as_ref().map(json),
+            error: u.error.as_ref().map(json),
+            started_at: opt_ts(u.started_at.as_ref()),
+            finished_at: opt_ts(u.finished_at.as_ref()),
+            set_wake: u.wake_at.is_some(),
+            wake_at: u.wake_at.flatten().as_ref().map(ts),
+            release_owner: u.release_owner,
+        });
+        Ok(EncodedBatch {
+            run_id: batch.run_id,
+            id: batch.run_id.to_string(),
+            entries,
+            update,
+        })
+    }
+}
+
+/// Appends a batch's entries (checking they continue the journal) and applies its update.
+fn apply_batch(conn: &Connection, b: &EncodedBatch) -> StoreResult<()> {
+    let last: Option<i64> = conn
+        .prepare_cached("SELECT last_seq FROM runs WHERE id = ?1")
+        .and_then(|mut s| s.query_row([&b.id], |r| r.get(0)).optional())
+        .map_err(db("reading a run's journal position"))?;
+    let Some(last) = last else {
+        return Err(StoreError::NotFound {
+            what: "run",
+            id: b.id.clone(),
+        });
+    };
+    let mut prev = u64::try_from(last).unwrap_or(0);
+    for e in &b.entries {
+        if e.seq != prev + 1 {
+            return Err(StoreError::JournalConflict {
+                run_id: b.run_id,
+                expected: e.seq.saturating_sub(1),
+                actual: prev,
+            });
+        }
+        prev = e.seq;
+    }
+    if !b.entries.is_empty() {
+        let mut insert = conn
+            .prepare_cached("INSERT INTO journal (run_id, seq, at, event) VALUES (?1, ?2, ?3, ?4)")
+            .map_err(db("preparing a journal insert"))?;
+        for e in &b.entries {
+            // In range: checked by `encode`.
+            let seq = e.seq as i64;
+            insert
+                .execute((&b.id, seq, &e.at, &e.event))
+                .map_err(db("appending to the journal"))?;
+        }
+    }
+    let last_seq = prev as i64;
+    match &b.update {
+        Some(u) => {
+            conn.prepare_cached(
+                "UPDATE runs SET
+                     last_seq = ?2,
+                     status = COALESCE(?3, status),
+                     output = COALESCE(?4, output),
+                     error = COALESCE(?5, error),
+                     started_at = COALESCE(started_at, ?6),
+                     finished_at = COALESCE(?7, finished_at),
+                     wake_at = CASE WHEN ?8 THEN ?9 ELSE wake_at END,
+                     owner = CASE WHEN ?10 THEN NULL ELSE owner END
+                 WHERE id = ?1",
+            )
+            .and_then(|mut s| {
+                s.execute((
+                    &b.id,
+                    last_seq,
+                    u.status,
+                    &u.output,
+                    &u.error,
+                    &u.started_at,
+                    &u.finished_at,
+                    u.set_wake,
+                    &u.wake_at,
+                    u.release_owner,
+                ))
+            })
+            .map_err(db("updating a run"))?;
+        }
+        None if !b.entries.is_empty() => {
+            conn.prepare_cached("UPDATE runs SET last_seq = ?2 WHERE id = ?1")
+                .and_then(|mut s| s.execute((&b.id, last_seq)))
+                .map_err(db("updating a run's journal position"))?;
+        }
+        None => {}
+    }
+    Ok(())
+}
