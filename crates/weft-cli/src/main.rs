@@ -445,8 +445,8 @@ async fn runs(command: RunsCommand, data: &DataDir) -> Result<ExitCode> {
                 );
             } else {
                 println!(
-                    "{:<36}  {:<9}  {:<24}  {:<20}  {}",
-                    "RUN", "STATUS", "WORKFLOW", "CREATED", "DURATION"
+                    "{:<36}  {:<9}  {:<24}  {:<20}  DURATION",
+                    "RUN", "STATUS", "WORKFLOW", "CREATED"
                 );
                 for r in &page.items {
                     let duration = match (r.started_at, r.finished_at) {

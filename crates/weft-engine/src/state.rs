@@ -618,13 +618,11 @@ pub fn next_actions(state: &RunState, now: DateTime<Utc>) -> Vec<Action> {
             }
         };
         match decision {
-            None => {}
-            Some(Ok(edges)) => {
-                if active && free > 0 {
-                    free -= 1;
-                    actions.push(Action::Start { node: n, edges });
-                }
+            Some(Ok(edges)) if active && free > 0 => {
+                free -= 1;
+                actions.push(Action::Start { node: n, edges });
             }
+            None | Some(Ok(_)) => {}
             Some(Err(None)) => actions.push(Action::Skip { node: n }),
             Some(Err(Some(error))) => actions.push(Action::FailJoin { node: n, error }),
         }

@@ -150,10 +150,14 @@ pub fn parse_value(
 
 fn strip_position(message: &str) -> String {
     // serde_json appends " at line L column C"; we report those separately.
-    match message.find(" at line ") {
-        Some(i) => message[..i].to_string(),
-        None => message.to_string(),
+    let message = match message.find(" at line ") {
+        Some(i) => &message[..i],
+        None => message,
+    };
+    if message.contains("recursion limit exceeded") {
+        return "the document nests deeper than 128 levels".to_string();
     }
+    message.to_string()
 }
 
 fn check_depth(root: &Value, limit: usize) -> Result<(), ParseError> {

@@ -400,7 +400,7 @@ pub fn validate(wf: &Workflow, catalog: &dyn NodeCatalog) -> Vec<Diagnostic> {
     }
 
     let mut out = r.0;
-    out.sort_by(|a, b| a.severity.cmp(&b.severity));
+    out.sort_by_key(|a| a.severity);
     out
 }
 

@@ -12,7 +12,6 @@
 
 // `NodeError` (fixed by weft-node-api) is what every step returns; boxing it here would only
 // add conversions at each call.
-#![allow(clippy::result_large_err)]
 #![warn(missing_docs)]
 
 mod common;

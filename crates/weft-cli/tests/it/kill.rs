@@ -46,7 +46,7 @@ async fn counting_server() -> (std::net::SocketAddr, Effects) {
                             .or_default()
                             .push(serial);
                         // A window in which the effect happened but the caller has not recorded it.
-                        let delay = rand::rng().random_range(1..25);
+                        let delay = rand::rng().random_range(10..80);
                         tokio::time::sleep(Duration::from_millis(delay)).await;
                         Json(json!({ "serial": serial }))
                     },
@@ -64,31 +64,35 @@ async fn counting_server() -> (std::net::SocketAddr, Effects) {
 }
 
 fn workflow(addr: std::net::SocketAddr) -> Value {
-    let call = |id: &str| json!({"id": id, "type": "http.request@1", "params": {"method": "POST", "url": format!("http://{addr}/effect"), "body": {"step": id, "run": "{{ $run.id }}"}}});
+    let call = |id: &str| json!({"id": id, "type": "http.request@1", "params": {"method": "POST", "url": format!("http://{addr}/effect"), "body": {"step": id, "run": "{{ $run.id }}"}}, "settings": {"retry": {"maxAttempts": 5, "initialInterval": "20ms"}}});
     json!({
         "apiVersion": "weft/v1",
         "name": "effects under fire",
         "nodes": [
             call("charge"),
             {"id": "shape", "type": "core.set@1", "params": {"fields": {"charged": "{{ $json.body.serial }}"}}},
+            call("reserve"),
             call("ship"),
             {"id": "pause", "type": "core.wait@1", "params": {"duration": "30ms"}},
             call("notify"),
+            call("invoice"),
             {"id": "left", "type": "core.set@1", "params": {"fields": {"branch": "left"}}},
             call("audit"),
         ],
         "edges": [
             {"from": {"node": "charge"}, "to": {"node": "shape"}},
-            {"from": {"node": "shape"}, "to": {"node": "ship"}},
+            {"from": {"node": "shape"}, "to": {"node": "reserve"}},
+            {"from": {"node": "reserve"}, "to": {"node": "ship"}},
             {"from": {"node": "ship"}, "to": {"node": "pause"}},
             {"from": {"node": "pause"}, "to": {"node": "notify"}},
+            {"from": {"node": "notify"}, "to": {"node": "invoice"}},
             {"from": {"node": "shape"}, "to": {"node": "left"}},
             {"from": {"node": "left"}, "to": {"node": "audit"}},
         ]
     })
 }
 
-const EFFECTFUL: [&str; 4] = ["charge", "ship", "notify", "audit"];
+const EFFECTFUL: [&str; 6] = ["charge", "reserve", "ship", "notify", "invoice", "audit"];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_at_random_moments_never_repeats_a_committed_effect() {
@@ -96,7 +100,7 @@ async fn kill_9_at_random_moments_never_repeats_a_committed_effect() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = tmp.path().join("data");
     let file = write_doc(tmp.path(), "effects.json", &workflow(addr));
-    let runs = 40;
+    let runs = 60;
     let data_for_enqueue = data.clone();
     let file_for_enqueue = file.clone();
     tokio::task::spawn_blocking(move || {
@@ -148,7 +152,7 @@ async fn kill_9_at_random_moments_never_repeats_a_committed_effect() {
             .arg(&data)
             .spawn()
             .expect("spawn weft resume");
-        let wait = rand::rng().random_range(30..350);
+        let wait = rand::rng().random_range(20..300);
         tokio::time::sleep(Duration::from_millis(wait)).await;
         let before = unfinished(store.clone()).await;
         let _ = child.kill(); // SIGKILL

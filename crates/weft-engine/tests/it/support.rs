@@ -17,7 +17,7 @@ use weft_store_api::{RunRecord, Store, TenantScope};
 pub struct Harness {
     pub engine: Engine,
     pub scope: TenantScope,
-    pub dir: tempfile::TempDir,
+    pub _dir: tempfile::TempDir,
 }
 
 pub fn registry() -> Arc<weft_node_api::NodeRegistry> {
@@ -33,7 +33,7 @@ impl Harness {
         Harness {
             engine,
             scope: TenantScope::default_org(),
-            dir,
+            _dir: dir,
         }
     }
 

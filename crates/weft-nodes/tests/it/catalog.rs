@@ -19,6 +19,7 @@ fn all_builtins_are_registered() {
     assert_eq!(
         names,
         vec![
+            "core.aggregate@1",
             "core.error@1",
             "core.if@1",
             "core.map@1",
@@ -65,7 +66,7 @@ fn schemas_are_closed_documented_and_their_examples_validate() {
             "{name}"
         );
         assert!(
-            info.description.contains("Example params") || info.description.contains("{}"),
+            info.description.contains("Example") || info.description.contains("{}"),
             "{name}"
         );
 

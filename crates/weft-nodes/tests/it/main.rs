@@ -1,7 +1,5 @@
 //! Integration tests of the built-in node types, one module per node.
 
-#![allow(clippy::result_large_err)]
-
 mod support;
 
 mod catalog;
