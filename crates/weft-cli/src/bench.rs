@@ -131,6 +131,7 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode> {
         }
     }
     engine.shutdown().await;
+    drop(engine);
     samples.sort();
     let median = percentile(&samples, 0.5);
     let p90 = percentile(&samples, 0.9);

@@ -2,7 +2,9 @@
 //! and the n8n accessors (`$input.all()`, `$("Name").first()` …).
 
 use crate::ExprError;
-use crate::eval::{Ctx, MAX_RESULT_BYTES, Special, Val, to_js_string_val, truthy_val, wrap_json};
+use crate::eval::{
+    Ctx, MAX_RESULT_BYTES, Special, Val, num, num_val, to_js_string_val, truthy_val, wrap_json,
+};
 use crate::parser::Expr;
 use crate::value::{number, number_to_string, strict_eq, to_js_string, to_number};
 use serde_json::Value;
@@ -18,14 +20,14 @@ fn arg<'b>(args: &'b [Val<'_>], i: usize) -> Option<&'b Value> {
 }
 
 fn num_arg(args: &[Val<'_>], i: usize) -> f64 {
-    to_number(arg(args, i))
+    args.get(i).map(num_val).unwrap_or(f64::NAN)
 }
 
 fn int_arg(args: &[Val<'_>], i: usize, default: i64) -> i64 {
     match args.get(i) {
         None | Some(Val::Undef) => default,
         Some(v) => {
-            let n = to_number(v.json());
+            let n = num_val(v);
             if n.is_nan() {
                 0
             } else {
@@ -182,6 +184,9 @@ where
             return Err(err(cx, pos, format!("cannot call `{name}()` on {what}")));
         }
         Val::Arrow(_) => return Err(err(cx, pos, format!("functions have no method `{name}`"))),
+        Val::NonFinite(n) if name == "toString" || name == "toFixed" => {
+            return own(Value::String(number_to_string(*n)));
+        }
         _ => {}
     }
     let value = target.into_value();
@@ -305,7 +310,7 @@ where
                 }
                 _ => return Err(err(cx, pos, format!("Math has no function `{name}`"))),
             };
-            own(number(r))
+            Ok(num(r))
         }
         Special::Global("JSON") => match name {
             "stringify" => {

@@ -28,6 +28,25 @@ pub enum Val<'a> {
     Special(Special),
     /// An arrow function.
     Arrow(&'a Expr),
+    /// NaN or an infinity: numbers that JSON cannot hold (they render as null).
+    NonFinite(f64),
+}
+
+/// A JavaScript number as an evaluation value.
+pub fn num<'a>(n: f64) -> Val<'a> {
+    if n.is_finite() {
+        Val::Own(number(n))
+    } else {
+        Val::NonFinite(n)
+    }
+}
+
+/// `ToNumber` of an evaluation value.
+pub fn num_val(v: &Val<'_>) -> f64 {
+    match v {
+        Val::NonFinite(n) => *n,
+        other => to_number(other.json()),
+    }
 }
 
 /// Objects that only exist inside expressions.
@@ -113,8 +132,8 @@ where
         Ok(match e {
             Expr::Lit(v) => Val::Ref(v),
             Expr::Undef => Val::Undef,
-            Expr::Global("NaN") => Val::Own(Value::Null).num_or(f64::NAN),
-            Expr::Global("Infinity") => Val::Own(Value::Null).num_or(f64::INFINITY),
+            Expr::Global("NaN") => Val::NonFinite(f64::NAN),
+            Expr::Global("Infinity") => Val::NonFinite(f64::INFINITY),
             Expr::Global(g) => Val::Special(Special::Global(g)),
             Expr::Root(root, p) => self.root(*root, *p)?,
             Expr::Param(slot) => match self.params.borrow().get(*slot) {
@@ -163,11 +182,12 @@ where
                 let v = self.eval(x, pos)?;
                 match op {
                     UnOp::Not => Val::Own(Value::Bool(!truthy_val(&v))),
-                    UnOp::Neg => Val::Own(number(-to_number(v.json()))),
-                    UnOp::Plus => Val::Own(number(to_number(v.json()))),
+                    UnOp::Neg => num(-num_val(&v)),
+                    UnOp::Plus => num(num_val(&v)),
                     UnOp::TypeOf => Val::Own(Value::String(
                         match v {
                             Val::Special(_) | Val::Arrow(_) => "function",
+                            Val::NonFinite(_) => "number",
                             _ => type_of(v.json()),
                         }
                         .into(),
@@ -310,7 +330,7 @@ where
                 },
                 _ => Val::Undef,
             }),
-            Val::Arrow(_) => Ok(Val::Undef),
+            Val::Arrow(_) | Val::NonFinite(_) => Ok(Val::Undef),
         }
     }
 
@@ -345,7 +365,8 @@ where
         let l = self.eval(a, pos)?;
         let r = self.eval(b, pos)?;
         let (x, y) = (l.json(), r.json());
-        let num = |f: fn(f64, f64) -> f64| Val::Own(number(f(to_number(x), to_number(y))));
+        let (xn, yn) = (num_val(&l), num_val(&r));
+        let arith = |f: fn(f64, f64) -> f64| num(f(xn, yn));
         Ok(match op {
             BinOp::Add => {
                 let stringy = |v: Option<&Value>| {
@@ -359,14 +380,14 @@ where
                     self.check_len(s.len(), pos)?;
                     Val::Own(Value::String(s))
                 } else {
-                    num(|a, b| a + b)
+                    arith(|a, b| a + b)
                 }
             }
-            BinOp::Sub => num(|a, b| a - b),
-            BinOp::Mul => num(|a, b| a * b),
-            BinOp::Div => num(|a, b| a / b),
-            BinOp::Rem => num(|a, b| a % b),
-            BinOp::Pow => num(f64::powf),
+            BinOp::Sub => arith(|a, b| a - b),
+            BinOp::Mul => arith(|a, b| a * b),
+            BinOp::Div => arith(|a, b| a / b),
+            BinOp::Rem => arith(|a, b| a % b),
+            BinOp::Pow => arith(f64::powf),
             BinOp::LooseEq => Val::Own(Value::Bool(loose_eq(x, y))),
             BinOp::LooseNe => Val::Own(Value::Bool(!loose_eq(x, y))),
             BinOp::StrictEq => Val::Own(Value::Bool(strict_eq(x, y))),
@@ -374,7 +395,7 @@ where
             BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
                 let ord = match (x, y) {
                     (Some(Value::String(p)), Some(Value::String(q))) => Some(p.cmp(q)),
-                    _ => to_number(x).partial_cmp(&to_number(y)),
+                    _ => xn.partial_cmp(&yn),
                 };
                 let res = match ord {
                     None => false,
@@ -492,6 +513,7 @@ pub fn wrap_json(v: Value) -> Value {
 /// Truthiness of an evaluation value.
 pub fn truthy_val(v: &Val<'_>) -> bool {
     match v {
+        Val::NonFinite(n) => !n.is_nan(),
         Val::Special(_) | Val::Arrow(_) => true,
         other => truthy(other.json()),
     }
@@ -500,6 +522,7 @@ pub fn truthy_val(v: &Val<'_>) -> bool {
 /// JavaScript `ToString` of an evaluation value.
 pub fn to_js_string_val(v: &Val<'_>) -> String {
     match v {
+        Val::NonFinite(n) => number_to_string(*n),
         Val::Special(_) | Val::Arrow(_) => "[function]".into(),
         other => to_js_string(other.json()),
     }
@@ -508,18 +531,8 @@ pub fn to_js_string_val(v: &Val<'_>) -> String {
 /// How a value is written into a string template.
 pub fn to_template_string_val(v: &Val<'_>) -> String {
     match v {
+        Val::NonFinite(n) => number_to_string(*n),
         Val::Special(_) | Val::Arrow(_) => "[function]".into(),
         other => to_template_string(other.json()),
-    }
-}
-
-trait NumOr {
-    fn num_or(self, n: f64) -> Self;
-}
-impl NumOr for Val<'_> {
-    fn num_or(self, n: f64) -> Self {
-        // NaN and Infinity are not JSON; they live as f64 only inside arithmetic, and render
-        // as null. Keep them as a number string that ToNumber reads back.
-        Val::Own(Value::String(number_to_string(n)))
     }
 }

@@ -360,10 +360,11 @@ impl<'s> Parser<'s> {
     }
 
     fn prop_name(&mut self) -> Result<String, ExprError> {
+        let at = self.i;
         match self.bump() {
             Tok::Ident(s) => Ok(s),
             _ => {
-                self.i -= 1;
+                self.i = at;
                 let mut e = self.unexpected();
                 e.message = format!("{}; expected a property name", e.message);
                 Err(e)
@@ -416,6 +417,7 @@ impl<'s> Parser<'s> {
 
     fn primary(&mut self) -> Result<Expr, ExprError> {
         let pos = self.pos();
+        let at = self.i;
         match self.bump() {
             Tok::Num(n) => Ok(Expr::Lit(crate::value::number(n))),
             Tok::Str(s) => Ok(Expr::Lit(Value::String(s))),
@@ -434,7 +436,7 @@ impl<'s> Parser<'s> {
                 Ok(Expr::Template(out))
             }
             Tok::Punct("(") => {
-                self.i -= 1;
+                self.i = at;
                 if let Some(names) = self.arrow_ahead() {
                     // skip to after `=>`
                     while !matches!(self.bump(), Tok::Punct("=>")) {}
@@ -465,18 +467,19 @@ impl<'s> Parser<'s> {
                 let mut fields = Vec::new();
                 if !self.eat("}") {
                     loop {
+                        let key_at = self.i;
                         let key = match self.bump() {
                             Tok::Ident(s) | Tok::Str(s) => s,
                             Tok::Num(n) => crate::value::number_to_string(n),
                             _ => {
-                                self.i -= 1;
+                                self.i = key_at;
                                 return Err(self.unexpected());
                             }
                         };
                         let value = if self.eat(":") {
                             self.expr()?
                         } else {
-                            self.i -= 1;
+                            self.i = key_at;
                             self.primary()?
                         };
                         fields.push((key, value));
@@ -523,7 +526,7 @@ impl<'s> Parser<'s> {
                 Err(self.err(pos, format!("unknown name `{name}`{hint}")))
             }
             _ => {
-                self.i -= 1;
+                self.i = at;
                 Err(self.unexpected())
             }
         }
