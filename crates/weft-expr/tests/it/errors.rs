@@ -3,36 +3,32 @@ use weft_expr::Template;
 
 #[test]
 fn malformed_expressions_are_parse_errors_with_positions() {
-    let e = Template::parse("total: {{ $json.x + }}")
-        .err()
-        .expect("error");
+    let e = Template::parse("total: {{ $json.x + }}").expect_err("error");
     assert_eq!(e.message, "unexpected end of expression");
     assert!(e.position >= 10, "{e:?}");
-    let e = Template::parse("{{ $json.x").err().expect("error");
+    let e = Template::parse("{{ $json.x").expect_err("error");
     assert!(e.message.contains("never closed"), "{e}");
     assert_eq!(e.position, 0);
-    let e = Template::parse("a {{ }} b").err().expect("error");
+    let e = Template::parse("a {{ }} b").expect_err("error");
     assert!(e.message.contains("empty"), "{e}");
-    let e = Template::parse("{{ $json. }}").err().expect("error");
+    let e = Template::parse("{{ $json. }}").expect_err("error");
     assert!(e.message.contains("property name"), "{e}");
-    let e = Template::parse("{{ (1 + 2 }}").err().expect("error");
+    let e = Template::parse("{{ (1 + 2 }}").expect_err("error");
     assert!(e.message.contains("expected `)`"), "{e}");
-    let e = Template::parse("{{ 1 + 2) }}").err().expect("error");
+    let e = Template::parse("{{ 1 + 2) }}").expect_err("error");
     assert!(e.message.contains("unexpected `)`"), "{e}");
     assert_eq!(e.position, 8);
 }
 
 #[test]
 fn unknown_names_are_caught_before_running_with_a_suggestion() {
-    let e = Template::parse("{{ $jsn.a }}").err().expect("error");
+    let e = Template::parse("{{ $jsn.a }}").expect_err("error");
     assert_eq!(e.message, "unknown name `$jsn` (did you mean `$json`?)");
     assert_eq!(e.position, 3);
     assert_eq!(e.expression, "$jsn.a");
-    let e = Template::parse("{{ process.exit() }}")
-        .err()
-        .expect("error");
+    let e = Template::parse("{{ process.exit() }}").expect_err("error");
     assert!(e.message.starts_with("unknown name `process`"), "{e}");
-    let e = Template::parse("{{ require('fs') }}").err().expect("error");
+    let e = Template::parse("{{ require('fs') }}").expect_err("error");
     assert!(e.message.starts_with("unknown name `require`"), "{e}");
 }
 
@@ -54,7 +50,7 @@ fn runtime_errors_name_the_path() {
 #[test]
 fn hostile_input_is_bounded() {
     let deep = format!("{{{{ {}1{} }}}}", "(".repeat(500), ")".repeat(500));
-    let e = Template::parse(&deep).err().expect("too deep");
+    let e = Template::parse(&deep).expect_err("too deep");
     assert!(e.message.contains("nests deeper"), "{e}");
     let e = error("{{ 'x'.repeat(100000000) }}");
     assert!(e.message.contains("exceed"), "{e}");

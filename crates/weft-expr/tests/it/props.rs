@@ -108,11 +108,10 @@ fn compiled_values_render_per_item_and_name_the_failing_pointer() {
 
     let bad = json!({"a": [{"b/c": "{{ $json.nope.x }}"}]});
     let c = CompiledValue::compile(&bad).expect("compiles");
-    let (pointer, e) = c.render(&scope).err().expect("fails");
+    let (pointer, e) = c.render(&scope).expect_err("fails");
     assert_eq!(pointer, "/a/0/b~1c");
     assert!(e.message.contains("undefined"));
-    let (pointer, _) = CompiledValue::compile(&json!({"x": ["ok", "{{ 1 + }}"]}))
-        .err()
-        .expect("parse error");
+    let (pointer, _) =
+        CompiledValue::compile(&json!({"x": ["ok", "{{ 1 + }}"]})).expect_err("parse error");
     assert_eq!(pointer, "/x/1");
 }
