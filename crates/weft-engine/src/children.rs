@@ -98,6 +98,14 @@ impl EngineServices for ChildServices {
                 }
             };
         let mut finished = inner.finished.subscribe();
+        // If the parent step stops waiting (cancelled, timed out, or a map failing fast), the
+        // child is cancelled rather than left running unobserved.
+        let mut guard = CancelChildOnDrop {
+            store: Some(store.clone()),
+            scope: self.scope.clone(),
+            run_id,
+            shutdown: inner.shutdown.clone(),
+        };
         inner
             .ensure_driving(&self.scope, run_id)
             .await
@@ -114,6 +122,7 @@ impl EngineServices for ChildServices {
                     )
                 })?;
             if run.status.is_terminal() {
+                guard.store = None;
                 let output = match run.output {
                     Some(Value::Array(items)) => items,
                     Some(Value::Null) | None => Vec::new(),
@@ -141,10 +150,36 @@ impl EngineServices for ChildServices {
                     inner.ensure_driving(&self.scope, run_id).await.map_err(internal)?;
                 }
                 _ = ctx.cancel.cancelled() => {
-                    let _ = store.request_control(&self.scope, run_id, ControlRequest::Cancel).await;
                     return Err(NodeError::permanent("cancelled", "the step was cancelled"));
                 }
             }
+        }
+    }
+}
+
+/// Requests cancellation of a child run when its parent stops waiting for it.
+struct CancelChildOnDrop {
+    store: Option<Arc<dyn weft_store_api::Store>>,
+    scope: TenantScope,
+    run_id: RunId,
+    shutdown: tokio_util::sync::CancellationToken,
+}
+
+impl Drop for CancelChildOnDrop {
+    fn drop(&mut self) {
+        let Some(store) = self.store.take() else {
+            return;
+        };
+        if self.shutdown.is_cancelled() {
+            return; // the process is stopping: parent and child both resume later
+        }
+        let (scope, run_id) = (self.scope.clone(), self.run_id);
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            handle.spawn(async move {
+                if let Err(e) = store.request_control(&scope, run_id, ControlRequest::Cancel).await {
+                    tracing::warn!(run_id = %run_id, error = %e, "could not cancel an abandoned child run");
+                }
+            });
         }
     }
 }

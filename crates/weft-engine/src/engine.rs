@@ -410,8 +410,18 @@ impl Inner {
             cancel: CancellationToken::new(),
         };
         self.tasks.spawn(async move {
-            let outcome = drive(inner.clone(), scope.clone(), run_id, rx, handle).await;
+            let mut rx = rx;
+            let outcome = drive(inner.clone(), scope.clone(), run_id, &mut rx, handle).await;
             lock(&inner.active).remove(&run_id);
+            // A request that reached the channel while the run was unloading is handed back
+            // to the store, where the next process to claim the run will find it.
+            if matches!(outcome, Ok(DriveOutcome::Unloaded)) {
+                while let Ok(request) = rx.try_recv() {
+                    if let Err(e) = inner.store.request_control(&scope, run_id, request).await {
+                        tracing::error!(run_id = %run_id, error = %e, "could not keep a control request");
+                    }
+                }
+            }
             match outcome {
                 Ok(DriveOutcome::Finished(status)) => {
                     let _ = inner.finished.send((run_id, status));

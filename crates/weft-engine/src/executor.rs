@@ -58,7 +58,7 @@ pub async fn drive(
     inner: Arc<Inner>,
     scope: TenantScope,
     run_id: RunId,
-    mut control: mpsc::UnboundedReceiver<ControlRequest>,
+    control: &mut mpsc::UnboundedReceiver<ControlRequest>,
     handle: RunHandle,
 ) -> Result<DriveOutcome, EngineError> {
     let store = inner.store.clone();
@@ -123,7 +123,7 @@ pub async fn drive(
         running: FuturesUnordered::new(),
         record,
     };
-    ex.run(&mut control).await
+    ex.run(control).await
 }
 
 impl Executor {
@@ -189,6 +189,11 @@ impl Executor {
         let deadline = self.record.deadline_at;
 
         loop {
+            // Requests that arrived while we were busy come first: a cancel must win over an
+            // unload.
+            while let Ok(request) = control.try_recv() {
+                self.on_control(request).await?;
+            }
             // Decide and act until the decision function has nothing more to say.
             loop {
                 let actions = next_actions(&self.state, Utc::now());
@@ -228,7 +233,9 @@ impl Executor {
                             self.wake(node).await?;
                         }
                         Action::WaitUntil { wake_at } => {
-                            if self.running.is_empty() {
+                            // A paused run stays loaded: unloading would make it claimable
+                            // again at once.
+                            if self.running.is_empty() && self.state.phase != Phase::Paused {
                                 return self.unload(wake_at).await;
                             }
                         }
@@ -495,12 +502,24 @@ impl Executor {
         if let Some(out) = &self.state.steps[node].output {
             self.env.set_output(node, out.clone());
         }
-        self.emit(RunEventKind::StepSucceeded {
-            node: self.workflow.nodes[node].id.clone(),
-            items: 0,
-            ports: vec![],
-            duration_ms: 0,
-        });
+        if let Event::StepSucceeded {
+            node: id,
+            output,
+            started_at,
+            finished_at,
+            ..
+        } = ev
+        {
+            let items = output.ports.iter().map(|(_, v)| v.len()).sum();
+            let ports = output.ports.into_iter().map(|(p, _)| p).collect();
+            let duration_ms = (finished_at - started_at).num_milliseconds();
+            self.emit(RunEventKind::StepSucceeded {
+                node: id,
+                items,
+                ports,
+                duration_ms,
+            });
+        }
         Ok(())
     }
 

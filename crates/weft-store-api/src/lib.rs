@@ -268,6 +268,8 @@ pub struct RunUpdate {
     pub wake_at: Option<Option<DateTime<Utc>>>,
     /// Release ownership so any process may claim the run (waiting, paused, terminal runs).
     pub release_owner: bool,
+    /// Clear a pending control request (the driving process has acted on it).
+    pub clear_control: bool,
 }
 
 /// What one [`Store::write`] appends and changes, atomically.
@@ -429,7 +431,8 @@ pub trait Store: Send + Sync + 'static {
     /// while it is alive.
     async fn register_owner(&self) -> StoreResult<OwnerId>;
     /// Unfinished runs that nobody alive drives (queued, running, paused runs of dead or no
-    /// owners) and waiting runs due by `now`.
+    /// owners), waiting runs due by `now`, and waiting runs with a pending control request
+    /// (a cancel must not wait for the timer).
     async fn claimable_runs(&self, now: DateTime<Utc>, limit: usize)
     -> StoreResult<Vec<Claimable>>;
     /// The earliest `wake_at` of any waiting run, across all organizations (system-level; lets

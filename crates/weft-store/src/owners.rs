@@ -270,7 +270,7 @@ pub(crate) fn claimable(
                    AND (owner IS NULL OR owner IN (SELECT value FROM json_each(?1)))
                  UNION ALL
                  SELECT org_id, team_id, id, status, wake_at FROM runs
-                 WHERE status = 'waiting' AND wake_at <= ?2
+                 WHERE status = 'waiting' AND (wake_at <= ?2 OR control IS NOT NULL)
              ) ORDER BY id LIMIT ?3",
         )
         .map_err(db(op))?;

@@ -261,6 +261,7 @@ struct EncodedUpdate {
     set_wake: bool,
     wake_at: Option<String>,
     release_owner: bool,
+    clear_control: bool,
 }
 
 /// A [`WriteBatch`] with every value already turned into column text.
@@ -296,6 +297,7 @@ impl EncodedBatch {
             set_wake: u.wake_at.is_some(),
             wake_at: u.wake_at.flatten().as_ref().map(ts),
             release_owner: u.release_owner,
+            clear_control: u.clear_control,
         });
         Ok(EncodedBatch {
             run_id: batch.run_id,
@@ -353,7 +355,8 @@ fn apply_batch(conn: &Connection, b: &EncodedBatch) -> StoreResult<()> {
                      started_at = COALESCE(started_at, ?6),
                      finished_at = COALESCE(?7, finished_at),
                      wake_at = CASE WHEN ?8 THEN ?9 ELSE wake_at END,
-                     owner = CASE WHEN ?10 THEN NULL ELSE owner END
+                     owner = CASE WHEN ?10 THEN NULL ELSE owner END,
+                     control = CASE WHEN ?11 OR ?3 IN ('succeeded', 'failed', 'cancelled') THEN NULL ELSE control END
                  WHERE id = ?1",
             )
             .and_then(|mut s| {
@@ -368,6 +371,7 @@ fn apply_batch(conn: &Connection, b: &EncodedBatch) -> StoreResult<()> {
                     u.set_wake,
                     &u.wake_at,
                     u.release_owner,
+                    u.clear_control,
                 ))
             })
             .map_err(db("updating a run"))?;

@@ -585,3 +585,46 @@ async fn node_expressions_read_other_nodes_and_variables() {
         Some(json!([{"gross": 150, "label": "Order for Ada"}]))
     );
 }
+
+#[tokio::test]
+async fn cancelling_a_run_that_waits_on_a_long_timer_is_prompt() {
+    let h = Harness::new().await;
+    let worker = {
+        let engine = h.engine.clone();
+        tokio::spawn(async move { engine.run_worker(weft_engine::WorkerMode::Forever).await })
+    };
+    let d = doc(
+        json!([{"id": "wait", "type": "core.wait@1", "params": {"duration": "1h"}}, {"id": "after", "type": "core.noop@1"}]),
+        json!([e("wait", "after")]),
+    );
+    let run = h.start(d, json!([{}])).await;
+    let t0 = Instant::now();
+    loop {
+        let r = h
+            .engine
+            .store()
+            .get_run(&h.scope, run.id)
+            .await
+            .expect("get")
+            .expect("run");
+        if r.status == RunStatus::Waiting {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "never started waiting"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        h.engine
+            .control(&h.scope, run.id, ControlRequest::Cancel)
+            .await
+            .expect("cancel")
+    );
+    let done = h.finish(run.id).await;
+    assert_eq!(done.status, RunStatus::Cancelled);
+    assert!(t0.elapsed() < Duration::from_secs(5));
+    h.engine.shutdown().await;
+    let _ = worker.await;
+}

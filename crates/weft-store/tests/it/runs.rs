@@ -76,6 +76,7 @@ async fn create_and_get_round_trip_every_field() -> TestResult {
         finished_at: Some(at(2)),
         wake_at: Some(Some(at(5))),
         release_owner: true,
+        clear_control: false,
     };
     store
         .write(batch(run.id, 1, 2, Some(update)))
