@@ -530,35 +530,39 @@ impl Executor {
                 self.cancel.cancel();
             }
             ControlRequest::Pause if self.state.phase == Phase::Active => {
-                let ev = Event::RunPaused { at: Utc::now() };
-                self.journal(
-                    vec![ev.clone()],
-                    Some(RunUpdate {
-                        status: Some(RunStatus::Paused),
-                        ..Default::default()
-                    }),
+                self.change_phase(
+                    Event::RunPaused { at: Utc::now() },
+                    RunStatus::Paused,
+                    RunEventKind::RunPaused,
                 )
-                .wait()
                 .await?;
-                self.state.apply(&ev);
-                self.emit(RunEventKind::RunPaused);
             }
             ControlRequest::Resume if self.state.phase == Phase::Paused => {
-                let ev = Event::RunResumed { at: Utc::now() };
-                self.journal(
-                    vec![ev.clone()],
-                    Some(RunUpdate {
-                        status: Some(RunStatus::Running),
-                        ..Default::default()
-                    }),
+                self.change_phase(
+                    Event::RunResumed { at: Utc::now() },
+                    RunStatus::Running,
+                    RunEventKind::RunResumed,
                 )
-                .wait()
                 .await?;
-                self.state.apply(&ev);
-                self.emit(RunEventKind::RunResumed);
             }
             _ => {}
         }
+        Ok(())
+    }
+
+    async fn change_phase(
+        &mut self,
+        ev: Event,
+        status: RunStatus,
+        kind: RunEventKind,
+    ) -> Result<(), EngineError> {
+        let update = RunUpdate {
+            status: Some(status),
+            ..Default::default()
+        };
+        self.journal(vec![ev.clone()], Some(update)).wait().await?;
+        self.state.apply(&ev);
+        self.emit(kind);
         Ok(())
     }
 

@@ -147,25 +147,7 @@ impl StepContext {
         input: &[Item],
         item_index: usize,
     ) -> Result<T, NodeError> {
-        let value = self.render_params(input, item_index)?;
-        serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
-            let mut pointer = String::new();
-            for seg in e.path().iter() {
-                use serde_path_to_error::Segment;
-                match seg {
-                    Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
-                    Segment::Map { key } => pointer.push_str(&format!("/{key}")),
-                    Segment::Enum { variant } => pointer.push_str(&format!("/{variant}")),
-                    Segment::Unknown => {}
-                }
-            }
-            let pointer = if pointer.is_empty() {
-                "/".to_string()
-            } else {
-                format!("/params{pointer}")
-            };
-            NodeError::invalid_params(&pointer, e.inner())
-        })
+        deserialize_params(self.render_params(input, item_index)?)
     }
 
     /// Appends a line to the step's log.
@@ -198,4 +180,24 @@ impl StepContext {
     pub fn expr_env(&self) -> &Arc<dyn ExprEnv> {
         &self.env
     }
+}
+
+/// Reads rendered params into `T`; an error names the wrong parameter by JSON pointer
+/// (`/params/headers/0`).
+pub fn deserialize_params<T: DeserializeOwned>(value: Value) -> Result<T, NodeError> {
+    serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
+        use serde_path_to_error::Segment;
+        let mut pointer = String::from("/params");
+        for seg in e.path().iter() {
+            match seg {
+                Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+                Segment::Map { key } => {
+                    pointer.push_str(&format!("/{}", key.replace('~', "~0").replace('/', "~1")))
+                }
+                Segment::Enum { variant } => pointer.push_str(&format!("/{variant}")),
+                Segment::Unknown => {}
+            }
+        }
+        NodeError::invalid_params(&pointer, e.inner())
+    })
 }

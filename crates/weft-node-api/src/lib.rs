@@ -12,7 +12,7 @@ mod context;
 mod error;
 mod registry;
 
-pub use context::{ExprEnv, LogLevel, LogLine, StepContext, StepIdentity};
+pub use context::{ExprEnv, LogLevel, LogLine, StepContext, StepIdentity, deserialize_params};
 pub use error::{ErrorKind, NodeError};
 pub use registry::NodeRegistry;
 pub use weft_model::{NodeTypeInfo, NodeTypeRef, PortSpec, PortType, Purity, ResolvedPorts};

@@ -169,27 +169,7 @@ pub fn as_object(item: Item) -> Map<String, Value> {
     }
 }
 
-/// Reads rendered params into `T`, naming the wrong parameter like [`StepContext::params_for`].
-pub fn deserialize_params<T: DeserializeOwned>(value: Value) -> Result<T, NodeError> {
-    serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
-        let mut pointer = String::new();
-        for seg in e.path().iter() {
-            use serde_path_to_error::Segment;
-            match seg {
-                Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
-                Segment::Map { key } => pointer.push_str(&format!("/{}", escape_pointer(key))),
-                Segment::Enum { variant } => pointer.push_str(&format!("/{variant}")),
-                Segment::Unknown => {}
-            }
-        }
-        let pointer = if pointer.is_empty() {
-            "/params".to_string()
-        } else {
-            format!("/params{pointer}")
-        };
-        NodeError::invalid_params(&pointer, e.inner())
-    })
-}
+pub use weft_node_api::deserialize_params;
 
 /// The params of a node minus some top-level keys, compiled for rendering.
 ///
