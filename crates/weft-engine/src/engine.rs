@@ -86,6 +86,7 @@ pub struct Inner {
     wake: Notify,
     pending_wakes: Mutex<BTreeSet<DateTime<Utc>>>,
     limits: Mutex<HashMap<String, Arc<Semaphore>>>,
+    pub(crate) cache: Arc<crate::cache::StepCache>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -123,6 +124,7 @@ impl Engine {
                 wake: Notify::new(),
                 pending_wakes: Mutex::new(BTreeSet::new()),
                 limits: Mutex::new(HashMap::new()),
+                cache: Arc::default(),
             }),
         })
     }

@@ -340,6 +340,7 @@ impl Executor {
             cancel: self.cancel.child_token(),
             env: self.env.clone(),
             services: self.inner.services_for(self.scope.clone(), self.record.id),
+            cache: self.inner.cache.clone(),
         };
         self.running.push(Box::pin(run_attempt(plan)));
     }
@@ -439,6 +440,7 @@ impl Executor {
                     cancel: self.cancel.child_token(),
                     env: self.env.clone(),
                     services: self.inner.services_for(self.scope.clone(), self.record.id),
+                    cache: self.inner.cache.clone(),
                 };
                 self.running.push(Box::pin(run_attempt(plan)));
             }

@@ -10,6 +10,7 @@
 //! so nothing downstream of it starts before the commit. Pure steps are journaled without
 //! waiting and recomputed if a crash loses them.
 
+pub mod cache;
 pub mod children;
 pub mod engine;
 pub mod env;

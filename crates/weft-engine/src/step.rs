@@ -81,6 +81,8 @@ pub struct AttemptPlan {
     pub services: Arc<dyn EngineServices>,
     /// Per-node concurrency limit, shared across runs.
     pub limit: Option<Arc<Semaphore>>,
+    /// The engine's cache of pure, cacheable results.
+    pub cache: Arc<crate::cache::StepCache>,
 }
 
 /// The delay before attempt `next_attempt` (2 for the first retry) under a policy: exponential
@@ -148,6 +150,28 @@ pub async fn run_attempt(plan: AttemptPlan) -> AttemptDone {
         plan.env.clone(),
         plan.services.clone(),
     );
+    let cache_key = (spec.settings.cacheable && spec.purity == weft_model::Purity::Pure)
+        .then(|| {
+            crate::cache::StepCache::key(
+                &spec.node_type.info().type_ref.to_string(),
+                &ctx,
+                &plan.input,
+            )
+        })
+        .flatten();
+    if let Some(hit) = cache_key.as_deref().and_then(|k| plan.cache.get(k)) {
+        ctx.log(
+            weft_node_api::LogLevel::Debug,
+            "result taken from the step cache",
+        );
+        let logs = ctx.take_logs();
+        return done(
+            plan,
+            started_at,
+            logs,
+            AttemptOutcome::Succeeded((*hit).clone()),
+        );
+    }
     let input = plan.input.clone();
     let exec = spec.node_type.execute(&ctx, input);
     let result = tokio::select! {
@@ -165,7 +189,12 @@ pub async fn run_attempt(plan: AttemptPlan) -> AttemptDone {
     ctx.cancel.cancel();
     let logs = ctx.take_logs();
     let outcome = match result {
-        Ok(StepResult::Done(output)) => AttemptOutcome::Succeeded(output),
+        Ok(StepResult::Done(output)) => {
+            if let Some(key) = cache_key {
+                plan.cache.put(key, output.clone());
+            }
+            AttemptOutcome::Succeeded(output)
+        }
         Ok(StepResult::Sleep { until, output }) => AttemptOutcome::Sleeping { until, output },
         Err(error) => {
             let policy = spec

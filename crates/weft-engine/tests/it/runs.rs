@@ -628,3 +628,63 @@ async fn cancelling_a_run_that_waits_on_a_long_timer_is_prompt() {
     h.engine.shutdown().await;
     let _ = worker.await;
 }
+
+#[tokio::test]
+async fn cacheable_pure_steps_are_reused_only_for_the_same_rendered_params_and_input() {
+    let h = Harness::new().await;
+    let mut d = doc(
+        json!([{"id": "price", "type": "core.set@1", "params": {"fields": {"gross": "{{ $json.net * (1 + $vars.rate) }}"}}, "settings": {"cacheable": true}}]),
+        json!([]),
+    );
+    d["variables"] = json!({"rate": 0.5});
+    let hit = |details: &weft_engine::RunDetails| {
+        details.steps[0]
+            .logs
+            .iter()
+            .any(|l| l.message.contains("step cache"))
+    };
+    let first = h.run(d.clone(), json!([{"net": 10}])).await;
+    let second = h.run(d.clone(), json!([{"net": 10}])).await;
+    let other_input = h.run(d.clone(), json!([{"net": 11}])).await;
+    d["variables"] = json!({"rate": 1.0});
+    let other_vars = h.run(d, json!([{"net": 10}])).await;
+    let mut seen = Vec::new();
+    for run in [&first, &second, &other_input, &other_vars] {
+        let details = run_details(&**h.engine.store(), &h.scope, run.id)
+            .await
+            .expect("details")
+            .expect("found");
+        seen.push(hit(&details));
+    }
+    // Only the second run repeats the first's rendered params and input.
+    assert_eq!(seen, vec![false, true, false, false]);
+    assert_eq!(second.output, Some(json!([{"net": 10, "gross": 15}])));
+    assert_eq!(other_vars.output, Some(json!([{"net": 10, "gross": 20}])));
+}
+
+#[tokio::test]
+async fn aggregate_joins_parallel_branches_and_disabled_nodes_pass_through() {
+    let h = Harness::new().await;
+    let d = doc(
+        json!([
+            {"id": "start", "type": "core.noop@1"},
+            {"id": "a", "type": "core.set@1", "params": {"mode": "replace", "fields": {"v": "{{ $json.x * 2 }}"}}},
+            {"id": "b", "type": "core.set@1", "params": {"mode": "replace", "fields": {"v": "{{ $json.x * 3 }}"}}},
+            {"id": "off", "type": "core.set@1", "params": {"fields": {"v": 1000}}, "disabled": true},
+            {"id": "sum", "type": "core.aggregate@1", "params": {"fields": {"total": "{{ $input.all().reduce((s, i) => s + i.json.v, 0) }}"}, "collect": "parts"}}
+        ]),
+        json!([
+            e("start", "a"),
+            e("start", "b"),
+            e("a", "off"),
+            e("off", "sum"),
+            e("b", "sum")
+        ]),
+    );
+    let run = h.run(d, json!([{"x": 5}])).await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
+    assert_eq!(
+        run.output,
+        Some(json!([{"total": 25, "parts": [{"v": 10}, {"v": 15}]}]))
+    );
+}
