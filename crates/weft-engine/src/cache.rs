@@ -11,10 +11,14 @@ use weft_node_api::{NodeInput, NodeOutput, StepContext};
 /// Most entries kept; past it the oldest half is dropped.
 const CAPACITY: usize = 4096;
 
+/// Cached outputs by key, each with the logical time it was last used.
+type Entries = HashMap<String, (u64, Arc<NodeOutput>)>;
+
 /// A bounded map from cache key to output.
 #[derive(Default)]
 pub struct StepCache {
-    entries: Mutex<(HashMap<String, (u64, Arc<NodeOutput>)>, u64)>,
+    /// The entries and a logical clock.
+    entries: Mutex<(Entries, u64)>,
 }
 
 impl StepCache {
