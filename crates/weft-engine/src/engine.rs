@@ -8,7 +8,7 @@ use crate::executor::{DriveOutcome, drive};
 use crate::graph::CompiledWorkflow;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{Notify, Semaphore, broadcast, mpsc};
@@ -84,7 +84,6 @@ pub struct Inner {
     events: broadcast::Sender<RunEvent>,
     pub(crate) finished: broadcast::Sender<(RunId, RunStatus)>,
     wake: Notify,
-    pending_wakes: Mutex<BTreeSet<DateTime<Utc>>>,
     limits: Mutex<HashMap<String, Arc<Semaphore>>>,
     pub(crate) cache: Arc<crate::cache::StepCache>,
 }
@@ -122,7 +121,6 @@ impl Engine {
                 events,
                 finished,
                 wake: Notify::new(),
-                pending_wakes: Mutex::new(BTreeSet::new()),
                 limits: Mutex::new(HashMap::new()),
                 cache: Arc::default(),
             }),
@@ -264,7 +262,9 @@ impl Engine {
             if mode == WorkerMode::UntilIdle && inner.is_idle().await? {
                 return Ok(());
             }
-            let next_wake = lock(&inner.pending_wakes).first().copied();
+            // Timers cost a row, not a task: sleep until the earliest one the store knows of.
+            // An executor that unloads a run notifies `wake`, so a nearer timer is not missed.
+            let next_wake = inner.store.next_wake_at().await?;
             let mut sleep = inner.config.poll_interval;
             if let Some(at) = next_wake {
                 sleep = sleep.min((at - Utc::now()).to_std().unwrap_or_default());
@@ -367,19 +367,9 @@ impl Inner {
             .clone()
     }
 
-    pub(crate) fn schedule_wake(self: &Arc<Self>, at: DateTime<Utc>) {
-        lock(&self.pending_wakes).insert(at);
-        let inner = self.clone();
-        self.tasks.spawn(async move {
-            let wait = (at - Utc::now()).to_std().unwrap_or_default();
-            tokio::select! {
-                _ = tokio::time::sleep(wait) => {
-                    lock(&inner.pending_wakes).remove(&at);
-                    inner.wake.notify_one();
-                }
-                _ = inner.shutdown.cancelled() => {}
-            }
-        });
+    /// Tells the worker loop that a run started waiting, so it recomputes its sleep.
+    pub(crate) fn timer_set(&self) {
+        self.wake.notify_one();
     }
 
     /// Claims a run if nobody alive drives it and starts driving it here.
@@ -472,7 +462,7 @@ impl Inner {
     }
 
     async fn is_idle(&self) -> Result<bool, EngineError> {
-        if !lock(&self.active).is_empty() || !lock(&self.pending_wakes).is_empty() {
+        if !lock(&self.active).is_empty() {
             return Ok(false);
         }
         if !self.store.claimable_runs(Utc::now(), 1).await?.is_empty() {

@@ -579,7 +579,7 @@ impl Executor {
             .wait()
             .await?;
         self.emit(RunEventKind::RunWaiting { wake_at });
-        self.inner.schedule_wake(wake_at);
+        self.inner.timer_set();
         Ok(DriveOutcome::Unloaded)
     }
 
