@@ -6,7 +6,7 @@ use crate::children::ChildServices;
 use crate::events::{RunEvent, RunEventKind};
 use crate::executor::{DriveOutcome, drive};
 use crate::graph::CompiledWorkflow;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
