@@ -697,11 +697,18 @@ async fn node_concurrency_limits_steps_across_runs() {
         "apiVersion": "weft/v1", "name": "rate limited call",
         "nodes": [{"id": "call", "type": "http.request@1", "params": {"url": format!("http://{addr}/slow/150")}, "settings": {"concurrency": 1}}]
     });
-    let d = doc(json!([{"id": "each", "type": "core.map@1", "params": {"workflow": child, "concurrency": 4}}]), json!([]));
+    let d = doc(
+        json!([{"id": "each", "type": "core.map@1", "params": {"workflow": child, "concurrency": 4}}]),
+        json!([]),
+    );
     let t0 = Instant::now();
     let run = h.run(d, json!([{}, {}, {}, {}])).await;
     assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
     assert_eq!(counter.count("/slow"), 4);
     // Four child runs start together, but the node admits one step at a time.
-    assert!(t0.elapsed() >= Duration::from_millis(600), "took {:?}", t0.elapsed());
+    assert!(
+        t0.elapsed() >= Duration::from_millis(600),
+        "took {:?}",
+        t0.elapsed()
+    );
 }
