@@ -1,538 +1,889 @@
-//! Evaluation. Values borrow from the scope whenever they can, so a plain path such as
-//! `$json.a.b` clones only its result.
+//! The evaluator: walks an expression tree against a [`Scope`].
+//!
+//! Values borrow from the scope and the tree whenever they can, so a plain path such as
+//! `$json.a.b` touches no allocator until its result is cloned at the very end. Every step,
+//! every byte copied and every string or array built is counted against the limits in the
+//! crate root.
 
-use crate::parser::{BinOp, Expr, Root, UnOp};
-use crate::value::{
-    loose_eq, number, number_to_string, strict_eq, to_js_string, to_number, to_template_string,
-    truthy, type_of,
+use crate::ast::{At, BinOp, Expr, Field, Item, Piece, Root, UnOp};
+use crate::number::to_json;
+use crate::val::{Host, Prim, Val};
+use crate::{
+    ExprError, MAX_ARRAY_LEN, MAX_RENDER_BYTES, MAX_STEPS, MAX_STRING_BYTES, MAX_VALUE_DEPTH, Scope,
 };
-use crate::{ExprError, Scope};
 use serde_json::{Map, Value};
-use std::cell::{Cell, RefCell};
+use std::borrow::Cow;
 
-/// Largest string or array an expression may build.
-pub const MAX_RESULT_BYTES: usize = 10 * 1024 * 1024;
-/// Most evaluation steps one render may take.
-pub const MAX_STEPS: u64 = 5_000_000;
+/// The result of evaluating something.
+pub(crate) type R<'a> = Result<Val<'a>, ExprError>;
 
-/// A value during evaluation.
-#[derive(Debug, Clone)]
-pub enum Val<'a> {
-    /// `undefined`.
-    Undef,
-    /// Borrowed from the scope or the expression.
-    Ref(&'a Value),
-    /// Computed.
-    Own(Value),
-    /// An object that only exists in expressions (`$input`, `Math`, `$("Name")` …).
-    Special(Special),
-    /// An arrow function.
-    Arrow(&'a Expr),
-    /// NaN or an infinity: numbers that JSON cannot hold (they render as null).
-    NonFinite(f64),
-}
-
-/// A JavaScript number as an evaluation value.
-pub fn num<'a>(n: f64) -> Val<'a> {
-    if n.is_finite() {
-        Val::Own(number(n))
-    } else {
-        Val::NonFinite(n)
-    }
-}
-
-/// `ToNumber` of an evaluation value.
-pub fn num_val(v: &Val<'_>) -> f64 {
-    match v {
-        Val::NonFinite(n) => *n,
-        other => to_number(other.json()),
-    }
-}
-
-/// Objects that only exist inside expressions.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Special {
-    /// `$input`.
-    Input,
-    /// `$node`.
-    NodeMap,
-    /// `$node["Name"]` or `$("Name")`.
-    NodeRef(String),
-    /// `$env`.
-    Env,
-    /// A global object or function by name.
-    Global(&'static str),
-    /// `$`, before it is called.
-    Dollar,
-}
-
-impl<'a> Val<'a> {
-    /// The JSON value, if it is one (undefined and functions are not).
-    pub fn json(&self) -> Option<&Value> {
-        match self {
-            Val::Ref(v) => Some(v),
-            Val::Own(v) => Some(v),
-            _ => None,
-        }
-    }
-    /// Converts into an owned JSON value; undefined and functions become null.
-    pub fn into_value(self) -> Value {
-        match self {
-            Val::Ref(v) => v.clone(),
-            Val::Own(v) => v,
-            _ => Value::Null,
-        }
-    }
-    fn is_nullish(&self) -> bool {
-        matches!(
-            self,
-            Val::Undef | Val::Ref(Value::Null) | Val::Own(Value::Null)
-        )
-    }
-}
+/// Rough bytes of one JSON value slot, for the copy budget.
+const SLOT: usize = 32;
 
 /// Evaluation state of one render.
-pub struct Ctx<'a, 's> {
+pub(crate) struct Ctx<'a> {
     /// The names in scope.
-    pub scope: &'s Scope<'a>,
-    /// Arrow-function parameters.
-    pub params: RefCell<Vec<Value>>,
-    /// Steps left.
-    pub steps: Cell<u64>,
-    /// The expression source, for errors.
-    pub source: &'s str,
+    pub scope: &'a Scope<'a>,
+    /// Arguments of the arrow functions being called, innermost last.
+    params: Vec<Val<'a>>,
+    /// Where the innermost call's parameters start in `params`.
+    base: usize,
+    steps: u64,
+    budget: usize,
+    /// The expression's source, for errors.
+    source: &'a str,
+    /// The offset of `source` in the template.
+    offset: usize,
 }
 
-type R<'a> = Result<Val<'a>, ExprError>;
+/// The size of a JSON value in bytes (roughly) and whether it nests deeper than a limit.
+pub(crate) fn measure(v: &Value, max_depth: usize) -> (usize, bool) {
+    match v {
+        Value::Array(_) | Value::Object(_) => {}
+        Value::String(s) => return (SLOT + s.len(), false),
+        _ => return (SLOT, false),
+    }
+    let mut bytes = 0;
+    let mut too_deep = false;
+    let mut stack = vec![(v, 1usize)];
+    while let Some((v, depth)) = stack.pop() {
+        bytes += SLOT;
+        if depth > max_depth {
+            too_deep = true;
+        }
+        match v {
+            Value::String(s) => bytes += s.len(),
+            Value::Array(a) => stack.extend(a.iter().map(|x| (x, depth + 1))),
+            Value::Object(m) => {
+                for (k, x) in m {
+                    bytes += k.len() + SLOT;
+                    stack.push((x, depth + 1));
+                }
+            }
+            _ => {}
+        }
+    }
+    (bytes, too_deep)
+}
 
-impl<'a, 's> Ctx<'a, 's>
-where
-    's: 'a,
-{
-    fn err(&self, pos: usize, msg: impl Into<String>) -> ExprError {
+/// `{json: v}`, n8n's item shape.
+pub(crate) fn wrap_json(v: Value) -> Value {
+    let mut m = Map::new();
+    m.insert("json".into(), v);
+    Value::Object(m)
+}
+
+/// The array index `name` spells, in canonical form only (`"01"` is not an index).
+pub(crate) fn array_index(name: &str) -> Option<usize> {
+    if name.is_empty() || (name.len() > 1 && name.starts_with('0')) {
+        return None;
+    }
+    if !name.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    name.parse().ok()
+}
+
+/// JavaScript's `**`, which differs from `powf` for a NaN exponent and `±1 ** ±Infinity`.
+pub(crate) fn js_pow(a: f64, b: f64) -> f64 {
+    if b.is_nan() || (a.abs() == 1.0 && b.is_infinite()) {
+        return f64::NAN;
+    }
+    a.powf(b)
+}
+
+impl<'a> Ctx<'a> {
+    /// A fresh context with the full budget.
+    pub(crate) fn new(scope: &'a Scope<'a>) -> Self {
+        Ctx {
+            scope,
+            params: Vec::new(),
+            base: 0,
+            steps: MAX_STEPS,
+            budget: MAX_RENDER_BYTES,
+            source: "",
+            offset: 0,
+        }
+    }
+
+    /// Sets the expression being evaluated, for errors.
+    pub(crate) fn at(&mut self, source: &'a str, offset: usize) {
+        self.source = source;
+        self.offset = offset;
+    }
+
+    /// An error at a byte offset of the template.
+    pub(crate) fn err(&self, pos: usize, message: impl Into<String>) -> ExprError {
         ExprError {
-            message: msg.into(),
+            message: message.into(),
             expression: self.source.to_string(),
             position: pos,
         }
     }
 
-    fn tick(&self, pos: usize) -> Result<(), ExprError> {
-        let left = self.steps.get();
-        if left == 0 {
-            return Err(self.err(pos, format!("expression took more than {MAX_STEPS} steps")));
+    /// The source text between two offsets, to quote in messages.
+    pub(crate) fn quote(&self, start: usize, end: usize) -> String {
+        start
+            .checked_sub(self.offset)
+            .zip(end.checked_sub(self.offset))
+            .and_then(|(a, b)| self.source.get(a..b))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map_or_else(|| "the value".to_string(), |s| format!("`{s}`"))
+    }
+
+    #[inline]
+    fn tick(&mut self) -> Result<(), ExprError> {
+        if self.steps == 0 {
+            return Err(self.err(
+                self.offset,
+                format!("the expression takes more than {MAX_STEPS} steps"),
+            ));
         }
-        self.steps.set(left - 1);
+        self.steps -= 1;
         Ok(())
     }
 
-    /// Evaluates an expression.
-    pub fn eval(&self, e: &'a Expr, pos: usize) -> R<'a> {
-        self.tick(pos)?;
-        Ok(match e {
-            Expr::Lit(v) => Val::Ref(v),
-            Expr::Undef => Val::Undef,
-            Expr::Global("NaN") => Val::NonFinite(f64::NAN),
-            Expr::Global("Infinity") => Val::NonFinite(f64::INFINITY),
-            Expr::Global(g) => Val::Special(Special::Global(g)),
-            Expr::Root(root, p) => self.root(*root, *p)?,
-            Expr::Param(slot) => match self.params.borrow().get(*slot) {
-                Some(v) => Val::Own(v.clone()),
-                None => Val::Undef,
-            },
-            Expr::Array(items) => {
-                let mut out = Vec::with_capacity(items.len());
-                for i in items {
-                    out.push(self.eval(i, pos)?.into_value());
-                }
-                Val::Own(Value::Array(out))
-            }
-            Expr::Object(fields) => {
-                let mut out = Map::new();
-                for (k, v) in fields {
-                    let v = self.eval(v, pos)?;
-                    if !matches!(v, Val::Undef) {
-                        out.insert(k.clone(), v.into_value());
-                    }
-                }
-                Val::Own(Value::Object(out))
-            }
-            Expr::Member(obj, name, optional, p) => {
-                let o = self.eval(obj, *p)?;
-                if *optional && o.is_nullish() {
-                    return Ok(Val::Undef);
-                }
-                self.member(o, name, *p, obj)?
-            }
-            Expr::Index(obj, idx, optional, p) => {
-                let o = self.eval(obj, *p)?;
-                if *optional && o.is_nullish() {
-                    return Ok(Val::Undef);
-                }
-                let key = self.eval(idx, *p)?;
-                let name = match key.json() {
-                    Some(Value::String(s)) => s.clone(),
-                    Some(Value::Number(n)) => number_to_string(n.as_f64().unwrap_or(f64::NAN)),
-                    other => to_js_string(other),
-                };
-                self.member(o, &name, *p, obj)?
-            }
-            Expr::Call(callee, args, p) => self.call(callee, args, *p)?,
-            Expr::Unary(op, x) => {
-                let v = self.eval(x, pos)?;
-                match op {
-                    UnOp::Not => Val::Own(Value::Bool(!truthy_val(&v))),
-                    UnOp::Neg => num(-num_val(&v)),
-                    UnOp::Plus => num(num_val(&v)),
-                    UnOp::TypeOf => Val::Own(Value::String(
-                        match v {
-                            Val::Special(_) | Val::Arrow(_) => "function",
-                            Val::NonFinite(_) => "number",
-                            _ => type_of(v.json()),
-                        }
-                        .into(),
-                    )),
-                }
-            }
-            Expr::Binary(op, a, b) => self.binary(*op, a, b, pos)?,
-            Expr::Cond(c, a, b) => {
-                if truthy_val(&self.eval(c, pos)?) {
-                    self.eval(a, pos)?
-                } else {
-                    self.eval(b, pos)?
-                }
-            }
-            Expr::Arrow(..) => Val::Arrow(e),
-            Expr::Template(parts) => {
-                let mut s = String::new();
-                for (text, expr) in parts {
-                    s.push_str(text);
-                    if let Some(x) = expr {
-                        s.push_str(&to_js_string_val(&self.eval(x, pos)?));
-                    }
-                    self.check_len(s.len(), pos)?;
-                }
-                Val::Own(Value::String(s))
-            }
-        })
-    }
-
-    fn check_len(&self, len: usize, pos: usize) -> Result<(), ExprError> {
-        if len > MAX_RESULT_BYTES {
+    /// Counts bytes against the render's budget.
+    pub(crate) fn charge(&mut self, bytes: usize, pos: usize) -> Result<(), ExprError> {
+        if bytes > self.budget {
             return Err(self.err(
                 pos,
                 format!(
-                    "the result would exceed {} MB",
-                    MAX_RESULT_BYTES / 1024 / 1024
+                    "the expression copies more than {} MB",
+                    MAX_RENDER_BYTES / 1024 / 1024
                 ),
             ));
         }
+        self.budget -= bytes;
         Ok(())
     }
 
-    fn root(&self, root: Root, pos: usize) -> R<'a> {
-        let s = self.scope;
-        Ok(match root {
-            Root::Json => Val::Ref(s.json),
-            Root::Input => Val::Special(Special::Input),
-            Root::Node => Val::Special(Special::NodeMap),
-            Root::Vars => Val::Own(Value::Object(s.vars.clone())),
-            Root::Run => Val::Ref(s.run),
-            Root::ItemIndex => Val::Own(Value::from(s.item_index)),
-            Root::Now => Val::Own(Value::String(crate::time::iso(s.now_ms))),
-            Root::Today => Val::Own(Value::String(crate::time::iso(
-                s.now_ms - s.now_ms.rem_euclid(86_400_000),
-            ))),
-            Root::Env => Val::Special(Special::Env),
-            Root::Dollar => {
-                let _ = pos;
-                Val::Special(Special::Dollar)
-            }
-        })
+    /// Checks the size of a string about to be built and counts it.
+    pub(crate) fn check_string(&mut self, bytes: usize, pos: usize) -> Result<(), ExprError> {
+        if bytes > MAX_STRING_BYTES {
+            return Err(self.err(
+                pos,
+                format!(
+                    "the string would be longer than {} MB",
+                    MAX_STRING_BYTES / 1024 / 1024
+                ),
+            ));
+        }
+        self.charge(bytes, pos)
     }
 
-    fn node_items(&self, name: &str, pos: usize) -> Result<&'a [Value], ExprError> {
+    /// Checks the length of an array about to be built and counts it.
+    pub(crate) fn check_array(&mut self, len: usize, pos: usize) -> Result<(), ExprError> {
+        if len > MAX_ARRAY_LEN {
+            return Err(self.err(
+                pos,
+                format!("the array would have more than {MAX_ARRAY_LEN} elements"),
+            ));
+        }
+        self.charge(len.saturating_mul(SLOT), pos)
+    }
+
+    /// A string result, checked and counted.
+    pub(crate) fn string(&mut self, s: String, pos: usize) -> R<'a> {
+        self.check_string(s.len(), pos)?;
+        Ok(Val::Own(Value::String(s)))
+    }
+
+    /// Clones a value, counting owned copies.
+    pub(crate) fn dup(&mut self, v: &Val<'a>, pos: usize) -> R<'a> {
+        if let Val::Own(x) = v {
+            let (bytes, _) = measure(x, usize::MAX);
+            self.charge(bytes, pos)?;
+        }
+        Ok(v.clone())
+    }
+
+    fn copy(&mut self, v: &Value, pos: usize) -> Result<Value, ExprError> {
+        let (bytes, _) = measure(v, usize::MAX);
+        self.charge(bytes, pos)?;
+        Ok(v.clone())
+    }
+
+    /// The items of a node that has run.
+    pub(crate) fn node_items(&self, name: &str, pos: usize) -> Result<&'a [Value], ExprError> {
         self.scope
             .nodes
             .items(name)
             .ok_or_else(|| self.err(pos, format!("no node named `{name}` has run")))
     }
 
-    fn paired(&self, items: &'a [Value]) -> Val<'a> {
-        match items.get(self.scope.item_index).or_else(|| items.first()) {
-            Some(v) => Val::Ref(v),
-            None => Val::Own(Value::Object(Map::new())),
+    /// The item of a node paired with the current one: same index, else the first.
+    pub(crate) fn paired(&self, items: &'a [Value]) -> Option<&'a Value> {
+        items.get(self.scope.item_index).or(items.first())
+    }
+
+    /// The JSON value of `v`; `None` for undefined and functions. Copies are counted.
+    pub(crate) fn export_opt(
+        &mut self,
+        v: Val<'a>,
+        pos: usize,
+    ) -> Result<Option<Value>, ExprError> {
+        Ok(Some(match v {
+            Val::Undef | Val::Arrow(..) | Val::Host(Host::Dollar) => return Ok(None),
+            Val::Host(Host::Global(g)) if g.is_function() => return Ok(None),
+            Val::Bool(b) => Value::Bool(b),
+            Val::Num(n) => to_json(n),
+            Val::Own(v) => v,
+            Val::Ref(v) => self.copy(v, pos)?,
+            Val::Vars(m) => {
+                let bytes = m
+                    .iter()
+                    .map(|(k, v)| k.len() + SLOT + measure(v, usize::MAX).0)
+                    .sum();
+                self.charge(bytes, pos)?;
+                Value::Object(m.clone())
+            }
+            Val::Item(v) => wrap_json(self.copy(v, pos)?),
+            Val::Items(items) => self.items_value(items, pos)?,
+            Val::Host(Host::Node(name)) => {
+                let items = self.node_items(&name, pos)?;
+                let json = match self.paired(items) {
+                    Some(v) => self.copy(v, pos)?,
+                    None => Value::Object(Map::new()),
+                };
+                let mut m = Map::new();
+                m.insert("json".into(), json);
+                m.insert("items".into(), self.items_value(items, pos)?);
+                Value::Object(m)
+            }
+            Val::Host(_) => Value::Object(Map::new()),
+        }))
+    }
+
+    fn items_value(&mut self, items: &'a [Value], pos: usize) -> Result<Value, ExprError> {
+        self.check_array(items.len(), pos)?;
+        let mut out = Vec::with_capacity(items.len());
+        for v in items {
+            out.push(wrap_json(self.copy(v, pos)?));
+        }
+        Ok(Value::Array(out))
+    }
+
+    /// The JSON value of `v`, with `null` for undefined and functions.
+    pub(crate) fn export(&mut self, v: Val<'a>, pos: usize) -> Result<Value, ExprError> {
+        Ok(self.export_opt(v, pos)?.unwrap_or(Value::Null))
+    }
+
+    /// The JSON value of `v` for putting inside an array or object: checked for depth.
+    pub(crate) fn element(&mut self, v: Val<'a>, pos: usize) -> Result<Option<Value>, ExprError> {
+        let Some(v) = self.export_opt(v, pos)? else {
+            return Ok(None);
+        };
+        if measure(&v, MAX_VALUE_DEPTH - 1).1 {
+            return Err(self.err(
+                pos,
+                format!("the value would nest deeper than {MAX_VALUE_DEPTH} levels"),
+            ));
+        }
+        Ok(Some(v))
+    }
+
+    /// Turns values that only exist in expressions (items, `$vars`, nodes) into JSON, so
+    /// that equality can compare them with JSON values.
+    fn plain(&mut self, v: Val<'a>, pos: usize) -> R<'a> {
+        match v {
+            Val::Vars(_) | Val::Item(_) | Val::Items(_) | Val::Host(Host::Node(_)) => {
+                Ok(Val::Own(self.export(v, pos)?))
+            }
+            other => Ok(other),
         }
     }
 
-    fn member(&self, o: Val<'a>, name: &str, pos: usize, obj_expr: &Expr) -> R<'a> {
-        match o {
+    /// Evaluates an expression.
+    pub(crate) fn eval(&mut self, e: &'a Expr) -> R<'a> {
+        self.tick()?;
+        match e {
+            Expr::Lit(v) => Ok(Val::Ref(v)),
+            Expr::Num(n) => Ok(Val::Num(*n)),
+            Expr::Undefined => Ok(Val::Undef),
+            Expr::Root(r) => Ok(self.root(*r)),
+            Expr::Global(g) => Ok(Val::Host(Host::Global(*g))),
+            Expr::Param(slot) => self.param(*slot),
+            Expr::Array(items) => {
+                let vals = self.items(items)?;
+                self.array(vals, self.offset)
+            }
+            Expr::Object(fields) => self.object(fields),
+            Expr::Member(..) | Expr::Index(..) | Expr::Call(..) => {
+                Ok(self.chain(e)?.unwrap_or(Val::Undef))
+            }
+            Expr::Unary(op, x) => self.unary(*op, x),
+            Expr::Binary(op, a, b, pos) => self.binary(*op, a, b, *pos),
+            Expr::Cond(c, a, b) => {
+                if self.eval(c)?.truthy() {
+                    self.eval(a)
+                } else {
+                    self.eval(b)
+                }
+            }
+            Expr::Arrow(def) => {
+                let from = self.base.min(self.params.len());
+                let to = (from + def.captures).min(self.params.len());
+                Ok(Val::Arrow(def, self.params[from..to].to_vec()))
+            }
+            Expr::Template(pieces) => self.template(pieces),
+        }
+    }
+
+    fn param(&mut self, slot: usize) -> R<'a> {
+        let v = self
+            .params
+            .get(self.base + slot)
+            .cloned()
+            .unwrap_or(Val::Undef);
+        if let Val::Own(x) = &v {
+            let (bytes, _) = measure(x, usize::MAX);
+            self.charge(bytes, self.offset)?;
+        }
+        Ok(v)
+    }
+
+    fn unary(&mut self, op: UnOp, x: &'a Expr) -> R<'a> {
+        let v = self.eval(x)?;
+        Ok(match op {
+            UnOp::Not => Val::Bool(!v.truthy()),
+            UnOp::Neg => Val::Num(-v.to_number()),
+            UnOp::Plus => Val::Num(v.to_number()),
+            UnOp::TypeOf => Val::Own(Value::String(v.type_of().into())),
+        })
+    }
+
+    fn template(&mut self, pieces: &'a [Piece]) -> R<'a> {
+        let mut s = String::new();
+        for piece in pieces {
+            match piece {
+                Piece::Text(t) => s.push_str(t),
+                Piece::Expr(x) => {
+                    let v = self.eval(x)?;
+                    let text = v.to_str();
+                    if s.len() + text.len() > MAX_STRING_BYTES {
+                        return self
+                            .check_string(s.len() + text.len(), self.offset)
+                            .map(|()| Val::Undef);
+                    }
+                    s.push_str(&text);
+                }
+            }
+        }
+        self.string(s, self.offset)
+    }
+
+    fn root(&self, root: Root) -> Val<'a> {
+        let s = self.scope;
+        match root {
+            Root::Json => Val::Ref(s.json),
+            Root::Input => Val::Host(Host::Input),
+            Root::Node => Val::Host(Host::NodeMap),
+            Root::Vars => Val::Vars(s.vars),
+            Root::Run => Val::Ref(s.run),
+            Root::ItemIndex => Val::Num(s.item_index as f64),
+            Root::Now => Val::Own(Value::String(crate::time::iso(s.now_ms))),
+            Root::Today => Val::Own(Value::String(crate::time::iso(
+                s.now_ms - s.now_ms.rem_euclid(86_400_000),
+            ))),
+            Root::Env => Val::Host(Host::Env),
+            Root::Dollar => Val::Host(Host::Dollar),
+        }
+    }
+
+    /// Evaluates a list with spread elements.
+    pub(crate) fn items(&mut self, items: &'a [Item]) -> Result<Vec<Val<'a>>, ExprError> {
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            match item {
+                Item::One(e) => out.push(self.eval(e)?),
+                Item::Spread(e, pos) => {
+                    let v = self.eval(e)?;
+                    self.spread(v, *pos, &mut out)?;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn spread(&mut self, v: Val<'a>, pos: usize, out: &mut Vec<Val<'a>>) -> Result<(), ExprError> {
+        let added = match &v {
+            Val::Ref(Value::Array(a)) | Val::Own(Value::Array(a)) => a.len(),
+            Val::Items(items) => items.len(),
+            Val::Ref(Value::String(s)) | Val::Own(Value::String(s)) => s.chars().count(),
+            other => {
+                return Err(self.err(
+                    pos,
+                    format!("cannot spread {}: it is not an array", describe_type(other)),
+                ));
+            }
+        };
+        self.check_array(out.len().saturating_add(added), pos)?;
+        match v {
+            Val::Ref(Value::Array(a)) => out.extend(a.iter().map(Val::Ref)),
+            Val::Own(Value::Array(a)) => out.extend(a.into_iter().map(Val::Own)),
+            Val::Items(items) => out.extend(items.iter().map(Val::Item)),
+            Val::Ref(Value::String(s)) => {
+                out.extend(s.chars().map(|c| Val::Own(Value::String(c.to_string()))));
+            }
+            Val::Own(Value::String(s)) => {
+                out.extend(s.chars().map(|c| Val::Own(Value::String(c.to_string()))));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Builds an array from values; undefined becomes null.
+    pub(crate) fn array(&mut self, vals: Vec<Val<'a>>, pos: usize) -> R<'a> {
+        self.check_array(vals.len(), pos)?;
+        let mut out = Vec::with_capacity(vals.len());
+        for v in vals {
+            out.push(self.element(v, pos)?.unwrap_or(Value::Null));
+        }
+        Ok(Val::Own(Value::Array(out)))
+    }
+
+    fn object(&mut self, fields: &'a [Field]) -> R<'a> {
+        let mut m = Map::new();
+        for field in fields {
+            match field {
+                Field::Named(k, e) => {
+                    let v = self.eval(e)?;
+                    if let Some(v) = self.element(v, self.offset)? {
+                        m.insert(k.clone(), v);
+                    }
+                }
+                Field::Computed(k, e) => {
+                    let key = self.eval(k)?.to_str().into_owned();
+                    let v = self.eval(e)?;
+                    if let Some(v) = self.element(v, self.offset)? {
+                        m.insert(key, v);
+                    }
+                }
+                Field::Spread(e, pos) => {
+                    let v = self.eval(e)?;
+                    let v = self.plain(v, *pos)?;
+                    match v {
+                        Val::Ref(Value::Object(src)) => {
+                            for (k, x) in src {
+                                let x = self.copy(x, *pos)?;
+                                m.insert(k.clone(), x);
+                            }
+                        }
+                        Val::Own(Value::Object(src)) => m.extend(src),
+                        Val::Ref(Value::Array(a)) => {
+                            for (i, x) in a.iter().enumerate() {
+                                let x = self.copy(x, *pos)?;
+                                m.insert(i.to_string(), x);
+                            }
+                        }
+                        Val::Own(Value::Array(a)) => {
+                            m.extend(a.into_iter().enumerate().map(|(i, x)| (i.to_string(), x)));
+                        }
+                        Val::Ref(Value::String(s)) => {
+                            for (i, c) in s.chars().enumerate() {
+                                m.insert(i.to_string(), Value::String(c.to_string()));
+                            }
+                        }
+                        Val::Own(Value::String(s)) => {
+                            for (i, c) in s.chars().enumerate() {
+                                m.insert(i.to_string(), Value::String(c.to_string()));
+                            }
+                        }
+                        // Spreading null, undefined or a primitive adds nothing, as in JS.
+                        _ => {}
+                    }
+                }
+            }
+            if m.len() > MAX_ARRAY_LEN {
+                return Err(self.err(
+                    self.offset,
+                    format!("the object would have more than {MAX_ARRAY_LEN} properties"),
+                ));
+            }
+        }
+        Ok(Val::Own(Value::Object(m)))
+    }
+
+    /// Evaluates a member access, index or call. `None` when an optional link (`?.`) met
+    /// null or undefined: the rest of the chain is skipped, as in JavaScript.
+    fn chain(&mut self, e: &'a Expr) -> Result<Option<Val<'a>>, ExprError> {
+        match e {
+            Expr::Member(obj, name, at) => {
+                let Some(o) = self.link(obj)? else {
+                    return Ok(None);
+                };
+                if at.optional && o.is_nullish() {
+                    return Ok(None);
+                }
+                self.get(o, Cow::Borrowed(name), at).map(Some)
+            }
+            Expr::Index(obj, idx, at) => {
+                let Some(o) = self.link(obj)? else {
+                    return Ok(None);
+                };
+                if at.optional && o.is_nullish() {
+                    return Ok(None);
+                }
+                let key = self.eval(idx)?;
+                self.get_index(o, key, at).map(Some)
+            }
+            Expr::Call(callee, args, at) => self.call(callee, args, at),
+            other => self.eval(other).map(Some),
+        }
+    }
+
+    fn link(&mut self, e: &'a Expr) -> Result<Option<Val<'a>>, ExprError> {
+        match e {
+            Expr::Member(..) | Expr::Index(..) | Expr::Call(..) => {
+                self.tick()?;
+                self.chain(e)
+            }
+            other => self.eval(other).map(Some),
+        }
+    }
+
+    fn get_index(&mut self, o: Val<'a>, key: Val<'a>, at: &At) -> R<'a> {
+        if let Some(n) = key.as_f64()
+            && n >= 0.0
+            && n.fract() == 0.0
+            && n < 4_294_967_295.0
+        {
+            let i = n as usize;
+            match &o {
+                Val::Ref(Value::Array(a)) => return Ok(a.get(i).map_or(Val::Undef, Val::Ref)),
+                Val::Items(items) => return Ok(items.get(i).map_or(Val::Undef, Val::Item)),
+                _ => {}
+            }
+        }
+        let name = match key {
+            Val::Ref(Value::String(s)) => Cow::Borrowed(s.as_str()),
+            other => Cow::Owned(other.to_str().into_owned()),
+        };
+        self.get(o, name, at)
+    }
+
+    /// Reads property `name` of `o`.
+    pub(crate) fn get(&mut self, o: Val<'a>, name: Cow<'a, str>, at: &At) -> R<'a> {
+        Ok(match o {
             Val::Undef | Val::Ref(Value::Null) | Val::Own(Value::Null) => {
                 let what = if matches!(o, Val::Undef) {
                     "undefined"
                 } else {
                     "null"
                 };
-                let path = describe(obj_expr);
-                Err(self.err(
-                    pos,
-                    format!("cannot read property `{name}` of {what} (`{path}` is {what})"),
-                ))
+                return Err(self.err(
+                    at.pos,
+                    format!(
+                        "cannot read property `{name}` of {what} ({} is {what})",
+                        self.quote(at.start, at.pos)
+                    ),
+                ));
             }
-            Val::Ref(v) => Ok(match v {
-                Value::Object(m) => m.get(name).map(Val::Ref).unwrap_or(Val::Undef),
-                Value::Array(a) if name == "length" => Val::Own(Value::from(a.len())),
-                Value::Array(a) => name
-                    .parse::<usize>()
-                    .ok()
+            Val::Ref(v) => match v {
+                Value::Object(m) => m.get(name.as_ref()).map_or(Val::Undef, Val::Ref),
+                Value::Array(a) if name == "length" => Val::Num(a.len() as f64),
+                Value::Array(a) => array_index(&name)
                     .and_then(|i| a.get(i))
-                    .map(Val::Ref)
-                    .unwrap_or(Val::Undef),
-                Value::String(s) => string_member(s, name),
+                    .map_or(Val::Undef, Val::Ref),
+                Value::String(s) => string_prop(s, &name),
                 _ => Val::Undef,
-            }),
-            Val::Own(v) => Ok(match v {
-                Value::Object(mut m) => m.remove(name).map(Val::Own).unwrap_or(Val::Undef),
-                Value::Array(a) if name == "length" => Val::Own(Value::from(a.len())),
-                Value::Array(mut a) => match name.parse::<usize>() {
-                    Ok(i) if i < a.len() => Val::Own(a.swap_remove(i)),
+            },
+            Val::Own(v) => match v {
+                Value::Object(mut m) => m.remove(name.as_ref()).map_or(Val::Undef, Val::Own),
+                Value::Array(a) if name == "length" => Val::Num(a.len() as f64),
+                Value::Array(mut a) => match array_index(&name) {
+                    Some(i) if i < a.len() => Val::Own(a.swap_remove(i)),
                     _ => Val::Undef,
                 },
-                Value::String(s) => string_member(&s, name),
+                Value::String(s) => string_prop(&s, &name),
                 _ => Val::Undef,
-            }),
-            Val::Special(sp) => Ok(match sp {
-                Special::Input => match name {
-                    "item" => Val::Own(wrap_json(self.scope.json.clone())),
-                    _ => Val::Undef,
-                },
-                Special::NodeMap => Val::Special(Special::NodeRef(name.to_string())),
-                Special::NodeRef(node) => match name {
-                    "json" => self.paired(self.node_items(&node, pos)?),
-                    "item" => Val::Own(wrap_json(
-                        self.paired(self.node_items(&node, pos)?).into_value(),
-                    )),
-                    "isExecuted" => Val::Own(Value::Bool(self.scope.nodes.items(&node).is_some())),
-                    _ => Val::Undef,
-                },
-                Special::Env => (self.scope.env)(name)
-                    .map(|v| Val::Own(Value::String(v)))
-                    .unwrap_or(Val::Undef),
-                Special::Global("Math") => match name {
-                    "PI" => Val::Own(number(std::f64::consts::PI)),
-                    "E" => Val::Own(number(std::f64::consts::E)),
-                    _ => Val::Undef,
-                },
-                Special::Global("Number") => match name {
-                    "MAX_SAFE_INTEGER" => Val::Own(number(9_007_199_254_740_991.0)),
-                    "MIN_SAFE_INTEGER" => Val::Own(number(-9_007_199_254_740_991.0)),
-                    _ => Val::Undef,
-                },
-                _ => Val::Undef,
-            }),
-            Val::Arrow(_) | Val::NonFinite(_) => Ok(Val::Undef),
-        }
-    }
-
-    fn binary(&self, op: BinOp, a: &'a Expr, b: &'a Expr, pos: usize) -> R<'a> {
-        match op {
-            BinOp::And => {
-                let l = self.eval(a, pos)?;
-                return if truthy_val(&l) {
-                    self.eval(b, pos)
-                } else {
-                    Ok(l)
-                };
-            }
-            BinOp::Or => {
-                let l = self.eval(a, pos)?;
-                return if truthy_val(&l) {
-                    Ok(l)
-                } else {
-                    self.eval(b, pos)
-                };
-            }
-            BinOp::Nullish => {
-                let l = self.eval(a, pos)?;
-                return if l.is_nullish() {
-                    self.eval(b, pos)
-                } else {
-                    Ok(l)
-                };
-            }
-            _ => {}
-        }
-        let l = self.eval(a, pos)?;
-        let r = self.eval(b, pos)?;
-        let (x, y) = (l.json(), r.json());
-        let (xn, yn) = (num_val(&l), num_val(&r));
-        let arith = |f: fn(f64, f64) -> f64| num(f(xn, yn));
-        Ok(match op {
-            BinOp::Add => {
-                let stringy = |v: Option<&Value>| {
-                    matches!(
-                        v,
-                        Some(Value::String(_) | Value::Array(_) | Value::Object(_))
-                    )
-                };
-                if stringy(x) || stringy(y) {
-                    let s = to_js_string_val(&l) + &to_js_string_val(&r);
-                    self.check_len(s.len(), pos)?;
-                    Val::Own(Value::String(s))
-                } else {
-                    arith(|a, b| a + b)
-                }
-            }
-            BinOp::Sub => arith(|a, b| a - b),
-            BinOp::Mul => arith(|a, b| a * b),
-            BinOp::Div => arith(|a, b| a / b),
-            BinOp::Rem => arith(|a, b| a % b),
-            BinOp::Pow => arith(f64::powf),
-            BinOp::LooseEq => Val::Own(Value::Bool(loose_eq(x, y))),
-            BinOp::LooseNe => Val::Own(Value::Bool(!loose_eq(x, y))),
-            BinOp::StrictEq => Val::Own(Value::Bool(strict_eq(x, y))),
-            BinOp::StrictNe => Val::Own(Value::Bool(!strict_eq(x, y))),
-            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-                let ord = match (x, y) {
-                    (Some(Value::String(p)), Some(Value::String(q))) => Some(p.cmp(q)),
-                    _ => xn.partial_cmp(&yn),
-                };
-                let res = match ord {
-                    None => false,
-                    Some(o) => match op {
-                        BinOp::Lt => o.is_lt(),
-                        BinOp::Le => o.is_le(),
-                        BinOp::Gt => o.is_gt(),
-                        _ => o.is_ge(),
-                    },
-                };
-                Val::Own(Value::Bool(res))
-            }
-            BinOp::In => {
-                let key = to_js_string(x);
-                let found = match y {
-                    Some(Value::Object(m)) => m.contains_key(&key),
-                    Some(Value::Array(a)) => {
-                        key.parse::<usize>().is_ok_and(|i| i < a.len()) || key == "length"
-                    }
-                    _ => return Err(self.err(pos, "the right side of `in` must be an object")),
-                };
-                Val::Own(Value::Bool(found))
-            }
-            BinOp::And | BinOp::Or | BinOp::Nullish => Val::Undef,
+            },
+            Val::Vars(m) => m.get(name.as_ref()).map_or(Val::Undef, Val::Ref),
+            Val::Item(v) if name == "json" => Val::Ref(v),
+            Val::Items(items) if name == "length" => Val::Num(items.len() as f64),
+            Val::Items(items) => array_index(&name)
+                .and_then(|i| items.get(i))
+                .map_or(Val::Undef, Val::Item),
+            Val::Host(h) => self.host_get(h, name, at)?,
+            Val::Item(_) | Val::Bool(_) | Val::Num(_) | Val::Arrow(..) => Val::Undef,
         })
     }
 
-    /// Calls an arrow function with arguments.
-    pub fn call_arrow(
-        &self,
-        f: &Val<'a>,
-        args: Vec<Value>,
-        pos: usize,
-    ) -> Result<Value, ExprError> {
-        let Val::Arrow(Expr::Arrow(n, first, body)) = f else {
-            return Err(self.err(pos, "expected a function such as `x => x.price`"));
-        };
-        let saved = {
-            let mut p = self.params.borrow_mut();
-            let at = (*first).min(p.len());
-            let saved = p.split_off(at);
-            p.resize(*first, Value::Null);
-            let mut args = args.into_iter();
-            for _ in 0..*n {
-                p.push(args.next().unwrap_or(Value::Null));
-            }
-            saved
-        };
-        let result = self.eval(body, pos).map(Val::into_value);
-        let mut p = self.params.borrow_mut();
-        p.truncate(*first);
-        p.extend(saved);
-        result
+    fn host_get(&mut self, h: Host<'a>, name: Cow<'a, str>, at: &At) -> R<'a> {
+        Ok(match h {
+            Host::Input => match name.as_ref() {
+                "item" => Val::Item(self.scope.json),
+                _ => Val::Undef,
+            },
+            Host::NodeMap => Val::Host(Host::Node(name)),
+            Host::Node(node) => match name.as_ref() {
+                "json" => {
+                    let items = self.node_items(&node, at.pos)?;
+                    match self.paired(items) {
+                        Some(v) => Val::Ref(v),
+                        None => Val::Own(Value::Object(Map::new())),
+                    }
+                }
+                "item" => {
+                    let items = self.node_items(&node, at.pos)?;
+                    match self.paired(items) {
+                        Some(v) => Val::Item(v),
+                        None => Val::Undef,
+                    }
+                }
+                "items" => Val::Items(self.node_items(&node, at.pos)?),
+                "isExecuted" => Val::Bool(self.scope.nodes.items(&node).is_some()),
+                _ => Val::Undef,
+            },
+            Host::Env => (self.scope.env)(&name).map_or(Val::Undef, |v| Val::Own(Value::String(v))),
+            Host::Global(g) => crate::globals::constant(g, &name).map_or(Val::Undef, Val::Num),
+            Host::Dollar => Val::Undef,
+        })
     }
 
-    fn call(&self, callee: &'a Expr, args: &'a [Expr], pos: usize) -> R<'a> {
-        let mut vals = Vec::with_capacity(args.len());
-        for a in args {
-            vals.push(self.eval(a, pos)?);
+    fn binary(&mut self, op: BinOp, a: &'a Expr, b: &'a Expr, pos: usize) -> R<'a> {
+        let l = self.eval(a)?;
+        let take_left = match op {
+            BinOp::And => !l.truthy(),
+            BinOp::Or => l.truthy(),
+            BinOp::Nullish => !l.is_nullish(),
+            _ => {
+                let r = self.eval(b)?;
+                return self.operate(op, l, r, pos);
+            }
+        };
+        if take_left { Ok(l) } else { self.eval(b) }
+    }
+
+    /// Applies a (non-short-circuit) binary operator.
+    fn operate(&mut self, op: BinOp, l: Val<'a>, r: Val<'a>, pos: usize) -> R<'a> {
+        let arith = |f: fn(f64, f64) -> f64| Ok(Val::Num(f(l.to_number(), r.to_number())));
+        match op {
+            BinOp::Add => self.add(l, r, pos),
+            BinOp::Sub => arith(|x, y| x - y),
+            BinOp::Mul => arith(|x, y| x * y),
+            BinOp::Div => arith(|x, y| x / y),
+            BinOp::Rem => arith(|x, y| x % y),
+            BinOp::Pow => arith(js_pow),
+            BinOp::LooseEq | BinOp::LooseNe | BinOp::StrictEq | BinOp::StrictNe => {
+                let (l, r) = (self.plain(l, pos)?, self.plain(r, pos)?);
+                let eq = match op {
+                    BinOp::LooseEq | BinOp::LooseNe => l.loose_eq(&r),
+                    _ => l.strict_eq(&r),
+                };
+                Ok(Val::Bool(
+                    eq == matches!(op, BinOp::LooseEq | BinOp::StrictEq),
+                ))
+            }
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+                let ord = l.compare(&r);
+                Ok(Val::Bool(ord.is_some_and(|o| match op {
+                    BinOp::Lt => o.is_lt(),
+                    BinOp::Le => o.is_le(),
+                    BinOp::Gt => o.is_gt(),
+                    _ => o.is_ge(),
+                })))
+            }
+            BinOp::In => self.has(l, r, pos),
+            BinOp::And | BinOp::Or | BinOp::Nullish => Ok(Val::Undef),
         }
-        let (obj, name, optional, p) = match callee {
-            Expr::Member(obj, name, optional, p) => (obj, name.clone(), *optional, *p),
-            Expr::Index(obj, idx, optional, p) => {
-                (obj, to_js_string(self.eval(idx, *p)?.json()), *optional, *p)
+    }
+
+    /// `+`: numbers add, anything with a string concatenates.
+    fn add(&mut self, l: Val<'a>, r: Val<'a>, pos: usize) -> R<'a> {
+        if let (Some(x), Some(y)) = (l.as_f64(), r.as_f64()) {
+            return Ok(Val::Num(x + y));
+        }
+        let (pa, pb) = (l.to_prim(), r.to_prim());
+        if !matches!(pa, Prim::Str(_)) && !matches!(pb, Prim::Str(_)) {
+            return Ok(Val::Num(pa.to_number() + pb.to_number()));
+        }
+        let (x, y) = (pa.into_str(), pb.into_str());
+        self.check_string(x.len() + y.len(), pos)?;
+        let mut s = String::with_capacity(x.len() + y.len());
+        s.push_str(&x);
+        s.push_str(&y);
+        Ok(Val::Own(Value::String(s)))
+    }
+
+    /// `key in object`.
+    fn has(&mut self, l: Val<'a>, r: Val<'a>, pos: usize) -> R<'a> {
+        let key = l.to_str();
+        let index_in = |len: usize| key == "length" || array_index(&key).is_some_and(|i| i < len);
+        let found = match &r {
+            Val::Ref(Value::Object(m)) => m.contains_key(key.as_ref()),
+            Val::Own(Value::Object(m)) => m.contains_key(key.as_ref()),
+            Val::Vars(m) => m.contains_key(key.as_ref()),
+            Val::Ref(Value::Array(a)) => index_in(a.len()),
+            Val::Own(Value::Array(a)) => index_in(a.len()),
+            Val::Items(items) => index_in(items.len()),
+            Val::Item(_) => key == "json",
+            Val::Host(Host::Env) => (self.scope.env)(&key).is_some(),
+            other => {
+                return Err(self.err(
+                    pos,
+                    format!(
+                        "the right side of `in` must be an object, not {}",
+                        describe_type(other)
+                    ),
+                ));
+            }
+        };
+        Ok(Val::Bool(found))
+    }
+
+    fn call(
+        &mut self,
+        callee: &'a Expr,
+        args: &'a [Item],
+        at: &'a At,
+    ) -> Result<Option<Val<'a>>, ExprError> {
+        let (obj, name, mat) = match callee {
+            Expr::Member(obj, name, mat) => (obj, Cow::Borrowed(name.as_str()), mat),
+            Expr::Index(obj, idx, mat) => {
+                let Some(target) = self.link(obj)? else {
+                    return Ok(None);
+                };
+                if mat.optional && target.is_nullish() {
+                    return Ok(None);
+                }
+                let name = self.eval(idx)?.to_str().into_owned();
+                let args = self.items(args)?;
+                return crate::methods::call(self, target, &name, args, mat).map(Some);
             }
             _ => {
-                let f = self.eval(callee, pos)?;
-                return crate::builtins::function(self, f, vals, pos);
+                let Some(f) = self.link(callee)? else {
+                    return Ok(None);
+                };
+                if at.optional && f.is_nullish() {
+                    return Ok(None);
+                }
+                let args = self.items(args)?;
+                return self.call_value(f, args, at).map(Some);
             }
         };
-        let target = self.eval(obj, p)?;
-        if optional && target.is_nullish() {
-            return Ok(Val::Undef);
+        let Some(target) = self.link(obj)? else {
+            return Ok(None);
+        };
+        if mat.optional && target.is_nullish() {
+            return Ok(None);
         }
-        crate::builtins::method(self, target, &name, vals, p, obj)
+        let args = self.items(args)?;
+        crate::methods::call(self, target, &name, args, mat).map(Some)
+    }
+
+    fn call_value(&mut self, f: Val<'a>, args: Vec<Val<'a>>, at: &At) -> R<'a> {
+        match f {
+            Val::Arrow(..) => self.call_fn(&f, args, at.pos),
+            Val::Host(Host::Dollar) => match args.into_iter().next() {
+                Some(Val::Ref(Value::String(s))) => Ok(Val::Host(Host::Node(Cow::Borrowed(s)))),
+                Some(Val::Own(Value::String(s))) => Ok(Val::Host(Host::Node(Cow::Owned(s)))),
+                _ => Err(self.err(
+                    at.pos,
+                    "$() takes the name of a node, e.g. $(\"HTTP Request\")",
+                )),
+            },
+            Val::Host(Host::Global(g)) if g.is_function() => {
+                crate::globals::call(self, g, args, at.pos)
+            }
+            Val::Host(Host::Global(g)) => Err(self.err(
+                at.pos,
+                format!("`{}` is not a function; call one of its methods", g.name()),
+            )),
+            other => Err(self.err(
+                at.pos,
+                format!(
+                    "{} is not a function (it is {})",
+                    self.quote(at.start, at.pos),
+                    describe_type(&other)
+                ),
+            )),
+        }
+    }
+
+    /// Calls an arrow function.
+    pub(crate) fn call_fn(
+        &mut self,
+        f: &Val<'a>,
+        args: impl IntoIterator<Item = Val<'a>>,
+        pos: usize,
+    ) -> R<'a> {
+        let Val::Arrow(def, captured) = f else {
+            return Err(self.err(
+                pos,
+                format!(
+                    "expected a function such as `x => x.price`, got {}",
+                    describe_type(f)
+                ),
+            ));
+        };
+        let def: &'a crate::ast::Arrow = def;
+        let base = self.params.len();
+        self.params.extend(captured.iter().cloned());
+        self.params.resize(base + def.captures, Val::Undef);
+        let mut args = args.into_iter();
+        for _ in 0..def.params {
+            self.params.push(args.next().unwrap_or(Val::Undef));
+        }
+        let outer = std::mem::replace(&mut self.base, base);
+        let r = self.eval(&def.body);
+        self.params.truncate(base);
+        self.base = outer;
+        r
+    }
+
+    /// Writes a value into a string template: undefined as nothing, objects and arrays as
+    /// JSON, everything else as JavaScript prints it.
+    pub(crate) fn write_template(
+        &mut self,
+        out: &mut String,
+        v: Val<'a>,
+        pos: usize,
+    ) -> Result<(), ExprError> {
+        match v {
+            Val::Undef | Val::Arrow(..) | Val::Host(Host::Dollar) => {}
+            Val::Ref(Value::String(s)) => out.push_str(s),
+            Val::Own(Value::String(s)) => out.push_str(&s),
+            Val::Ref(v @ (Value::Array(_) | Value::Object(_))) => push_json(out, v),
+            Val::Own(ref v @ (Value::Array(_) | Value::Object(_))) => push_json(out, v),
+            Val::Vars(_) | Val::Item(_) | Val::Items(_) | Val::Host(_) => {
+                let v = self.export(v, pos)?;
+                push_json(out, &v);
+            }
+            other => out.push_str(&other.to_str()),
+        }
+        Ok(())
     }
 }
 
-fn describe(e: &Expr) -> String {
-    match e {
-        Expr::Root(r, _) => format!("${}", format!("{r:?}").to_lowercase()),
-        Expr::Member(o, n, _, _) => format!("{}.{n}", describe(o)),
-        Expr::Index(o, i, _, _) => match &**i {
-            Expr::Lit(Value::String(s)) => format!("{}[{s:?}]", describe(o)),
-            Expr::Lit(v) => format!("{}[{v}]", describe(o)),
-            _ => format!("{}[…]", describe(o)),
+fn push_json(out: &mut String, v: &Value) {
+    out.push_str(&serde_json::to_string(v).unwrap_or_default());
+}
+
+/// "a string", "an array", … for messages.
+pub(crate) fn describe_type(v: &Val<'_>) -> &'static str {
+    match v {
+        Val::Undef => "undefined",
+        Val::Ref(Value::Null) | Val::Own(Value::Null) => "null",
+        Val::Ref(Value::Array(_)) | Val::Own(Value::Array(_)) | Val::Items(_) => "an array",
+        _ if v.is_function() => "a function",
+        _ => match v.type_of() {
+            "boolean" => "a boolean",
+            "number" => "a number",
+            "string" => "a string",
+            _ => "an object",
         },
-        Expr::Call(c, _, _) => format!("{}(…)", describe(c)),
-        Expr::Param(_) => "the parameter".into(),
-        _ => "the value".into(),
     }
 }
 
-fn string_member<'a>(s: &str, name: &str) -> Val<'a> {
+fn string_prop<'a>(s: &str, name: &str) -> Val<'a> {
     if name == "length" {
-        return Val::Own(Value::from(s.chars().count()));
+        return Val::Num(s.chars().count() as f64);
     }
-    match name.parse::<usize>() {
-        Ok(i) => s
-            .chars()
-            .nth(i)
-            .map(|c| Val::Own(Value::String(c.to_string())))
-            .unwrap_or(Val::Undef),
-        Err(_) => Val::Undef,
-    }
-}
-
-/// `{ json: v }`, n8n's item shape.
-pub fn wrap_json(v: Value) -> Value {
-    let mut m = Map::new();
-    m.insert("json".into(), v);
-    Value::Object(m)
-}
-
-/// Truthiness of an evaluation value.
-pub fn truthy_val(v: &Val<'_>) -> bool {
-    match v {
-        Val::NonFinite(n) => !n.is_nan(),
-        Val::Special(_) | Val::Arrow(_) => true,
-        other => truthy(other.json()),
-    }
-}
-
-/// JavaScript `ToString` of an evaluation value.
-pub fn to_js_string_val(v: &Val<'_>) -> String {
-    match v {
-        Val::NonFinite(n) => number_to_string(*n),
-        Val::Special(_) | Val::Arrow(_) => "[function]".into(),
-        other => to_js_string(other.json()),
-    }
-}
-
-/// How a value is written into a string template.
-pub fn to_template_string_val(v: &Val<'_>) -> String {
-    match v {
-        Val::NonFinite(n) => number_to_string(*n),
-        Val::Special(_) | Val::Arrow(_) => "[function]".into(),
-        other => to_template_string(other.json()),
-    }
+    array_index(name)
+        .and_then(|i| s.chars().nth(i))
+        .map_or(Val::Undef, |c| Val::Own(Value::String(c.to_string())))
 }

@@ -1,18 +1,19 @@
-//! Templates (`text {{ expr }} text`) and compiled JSON trees of them.
+//! Templates: literal text with `{{ expr }}` segments.
 
-use crate::eval::{Ctx, MAX_STEPS, to_template_string_val};
-use crate::parser::{Expr, parse};
-use crate::{ExprError, Scope};
-use serde_json::{Map, Value};
-use std::cell::{Cell, RefCell};
+use crate::ast::{Expr, Root};
+use crate::eval::Ctx;
+use crate::lexer::{LexError, Until, lex};
+use crate::val::Val;
+use crate::{ExprError, MAX_STRING_BYTES, Scope};
+use serde_json::Value;
 
-#[derive(Debug, Clone, PartialEq)]
-enum Part {
-    Text(String),
-    Expr { expr: Expr, source: String },
+/// True when the string holds a `{{`, that is, when it is a template with expressions (or a
+/// malformed one).
+pub fn contains_expression(s: &str) -> bool {
+    s.contains("{{")
 }
 
-/// A parsed string: literal text and `{{ }}` expressions.
+/// A parsed string: literal text and `{{ }}` expressions. Parse once, render per item.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template {
     parts: Vec<Part>,
@@ -20,221 +21,200 @@ pub struct Template {
     raw: bool,
 }
 
-/// True when the string holds a `{{`.
-pub fn contains_expression(s: &str) -> bool {
-    s.contains("{{")
+#[derive(Debug, Clone, PartialEq)]
+enum Part {
+    Text(String),
+    Expr(Box<Code>),
 }
 
-/// Finds the `}}` that closes an expression starting at `start`, skipping string literals
-/// and nested braces.
-fn closing(s: &str, start: usize) -> Option<usize> {
-    let b = s.as_bytes();
-    let mut i = start;
-    let mut depth = 0usize;
-    while i < b.len() {
-        match b[i] {
-            q @ (b'"' | b'\'' | b'`') => {
-                i += 1;
-                while i < b.len() && b[i] != q {
-                    if b[i] == b'\\' {
-                        i += 1;
-                    }
-                    i += 1;
-                }
+/// One parsed `{{ }}`.
+#[derive(Debug, Clone, PartialEq)]
+struct Code {
+    expr: Expr,
+    /// For a plain path from `$json` (`$json.a.b`, `$json["k"][0]`): its keys, resolved by
+    /// reference without the evaluator when every step hits.
+    path: Option<Vec<Key>>,
+    /// The expression's source, trimmed.
+    source: String,
+    /// Where `source` starts in the template.
+    offset: usize,
+}
+
+/// One step of a plain path.
+#[derive(Debug, Clone, PartialEq)]
+enum Key {
+    Name(String),
+    Index(usize),
+}
+
+/// The keys of `$json.a["b"][0]`, or `None` for anything else.
+fn plain_path(e: &Expr) -> Option<Vec<Key>> {
+    let mut keys = Vec::new();
+    let mut e = e;
+    loop {
+        match e {
+            Expr::Root(Root::Json) => break,
+            Expr::Member(obj, name, at) if !at.optional => {
+                keys.push(Key::Name(name.clone()));
+                e = obj;
             }
-            b'{' => depth += 1,
-            b'}' if depth > 0 => depth -= 1,
-            b'}' if b.get(i + 1) == Some(&b'}') => return Some(i),
-            _ => {}
+            Expr::Index(obj, idx, at) if !at.optional => {
+                keys.push(match &**idx {
+                    Expr::Lit(Value::String(s)) => Key::Name(s.clone()),
+                    Expr::Lit(Value::Number(n)) => Key::Index(usize::try_from(n.as_u64()?).ok()?),
+                    _ => return None,
+                });
+                e = obj;
+            }
+            _ => return None,
         }
-        i += 1;
     }
-    None
+    keys.reverse();
+    Some(keys)
+}
+
+/// Follows a plain path; `None` when a step misses (the evaluator then gives the exact
+/// JavaScript answer or error).
+fn resolve<'v>(mut v: &'v Value, keys: &[Key]) -> Option<&'v Value> {
+    for key in keys {
+        v = match (v, key) {
+            (Value::Object(m), Key::Name(k)) => m.get(k)?,
+            (Value::Array(a), Key::Index(i)) => a.get(*i)?,
+            _ => return None,
+        };
+    }
+    Some(v)
+}
+
+/// The text of an expression that failed to lex: up to the next `}}`, trimmed.
+fn rough_source(template: &str, start: usize) -> String {
+    let rest = &template[start..];
+    rest[..rest.find("}}").unwrap_or(rest.len())]
+        .trim()
+        .to_string()
 }
 
 impl Template {
-    /// Parses a template; errors carry the byte position within `source`.
+    /// Parses a template. Syntax errors and unknown names carry their byte position within
+    /// `source`.
     pub fn parse(source: &str) -> Result<Template, ExprError> {
         let mut parts = Vec::new();
         let mut rest = 0;
-        while let Some(off) = source[rest..].find("{{") {
-            let open = rest + off;
+        while let Some(found) = source[rest..].find("{{") {
+            let open = rest + found;
             if open > rest {
                 parts.push(Part::Text(source[rest..open].to_string()));
             }
             let start = open + 2;
-            let end = closing(source, start).ok_or_else(|| ExprError {
-                message: "`{{` is never closed with `}}`".into(),
-                expression: source[start..].trim().to_string(),
-                position: open,
+            let (toks, end) = lex(source, start, Until::DoubleBrace, 0).map_err(|e| match e {
+                LexError::Unclosed => ExprError {
+                    message: "`{{` is never closed with `}}`".into(),
+                    expression: source[start..].trim().to_string(),
+                    position: open,
+                },
+                LexError::Syntax(e) => ExprError {
+                    message: e.message,
+                    expression: rough_source(source, start),
+                    position: e.pos,
+                },
             })?;
             let inner = &source[start..end];
-            if inner.trim().is_empty() {
+            let trimmed = inner.trim();
+            if trimmed.is_empty() {
                 return Err(ExprError {
                     message: "empty expression `{{ }}`".into(),
                     expression: String::new(),
                     position: open,
                 });
             }
-            let expr = parse(inner, start).map_err(|mut e| {
-                e.expression = inner.trim().to_string();
-                e
+            let offset = start + (inner.len() - inner.trim_start().len());
+            let expr = crate::parser::parse(source, toks).map_err(|e| ExprError {
+                message: e.message,
+                expression: trimmed.to_string(),
+                position: e.pos,
             })?;
-            parts.push(Part::Expr {
+            parts.push(Part::Expr(Box::new(Code {
+                path: plain_path(&expr),
                 expr,
-                source: inner.trim().to_string(),
-            });
+                source: trimmed.to_string(),
+                offset,
+            })));
             rest = end + 2;
         }
         if rest < source.len() {
             parts.push(Part::Text(source[rest..].to_string()));
         }
-        let raw = match parts.as_slice() {
-            [Part::Expr { .. }] => true,
-            [Part::Text(a), Part::Expr { .. }] => a.trim().is_empty(),
-            [Part::Expr { .. }, Part::Text(b)] => b.trim().is_empty(),
-            [Part::Text(a), Part::Expr { .. }, Part::Text(b)] => {
-                a.trim().is_empty() && b.trim().is_empty()
-            }
-            _ => false,
-        };
-        Ok(Template { parts, raw })
+        let exprs = parts.iter().filter(|p| matches!(p, Part::Expr(_))).count();
+        let blank_text = parts
+            .iter()
+            .all(|p| !matches!(p, Part::Text(t) if !t.trim().is_empty()));
+        Ok(Template {
+            raw: exprs == 1 && blank_text,
+            parts,
+        })
     }
 
-    /// True when the template has no expression.
+    /// True when the template has no expression: it renders to its own text.
     pub fn is_static(&self) -> bool {
-        !self.parts.iter().any(|p| matches!(p, Part::Expr { .. }))
+        !self.parts.iter().any(|p| matches!(p, Part::Expr(_)))
     }
 
-    /// Renders: the raw value of a lone expression, else the text with every value written in.
+    /// True when the whole string is one `{{ expr }}`, so render returns the raw value.
+    pub fn is_single_expression(&self) -> bool {
+        self.raw
+    }
+
+    /// The source text of each expression, in order (for tooling and messages).
+    pub fn expressions(&self) -> impl Iterator<Item = &str> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Expr(code) => Some(code.source.as_str()),
+            Part::Text(_) => None,
+        })
+    }
+
+    /// Renders against a scope: the raw JSON value of a lone expression, else the text with
+    /// every value written in.
     pub fn render(&self, scope: &Scope<'_>) -> Result<Value, ExprError> {
+        let mut cx = Ctx::new(scope);
+        if self.raw
+            && let Some(code) = self.parts.iter().find_map(|p| match p {
+                Part::Expr(code) => Some(code),
+                Part::Text(_) => None,
+            })
+        {
+            if let Some(v) = code.path.as_deref().and_then(|p| resolve(scope.json, p)) {
+                return Ok(v.clone());
+            }
+            cx.at(&code.source, code.offset);
+            return match cx.eval(&code.expr)? {
+                // A value of the scope as it is: one clone, nothing to count.
+                Val::Ref(v) => Ok(v.clone()),
+                other => cx.export(other, code.offset),
+            };
+        }
         let mut out = String::new();
         for part in &self.parts {
             match part {
-                Part::Text(t) if !self.raw => out.push_str(t),
-                Part::Text(_) => {}
-                Part::Expr { expr, source } => {
-                    let cx = Ctx {
-                        scope,
-                        params: RefCell::new(Vec::new()),
-                        steps: Cell::new(MAX_STEPS),
-                        source,
+                Part::Text(t) => out.push_str(t),
+                Part::Expr(code) => {
+                    cx.at(&code.source, code.offset);
+                    let v = match code.path.as_deref().and_then(|p| resolve(scope.json, p)) {
+                        Some(v) => Val::Ref(v),
+                        None => cx.eval(&code.expr)?,
                     };
-                    let v = cx.eval(expr, 0)?;
-                    if self.raw {
-                        return Ok(v.into_value());
+                    cx.write_template(&mut out, v, code.offset)?;
+                    if out.len() > MAX_STRING_BYTES {
+                        return Err(cx.err(
+                            code.offset,
+                            format!(
+                                "the text would be longer than {} MB",
+                                MAX_STRING_BYTES / 1024 / 1024
+                            ),
+                        ));
                     }
-                    out.push_str(&to_template_string_val(&v));
                 }
             }
         }
         Ok(Value::String(out))
-    }
-}
-
-/// A JSON value whose strings holding `{{ }}` are compiled templates.
-#[derive(Debug, Clone, PartialEq)]
-pub enum CompiledValue {
-    /// No expression anywhere below: rendered by cloning.
-    Static(Value),
-    /// A templated string.
-    Template(Template),
-    /// An array with templates inside.
-    Array(Vec<CompiledValue>),
-    /// An object with templates inside.
-    Object(Vec<(String, CompiledValue)>),
-}
-
-fn escape(seg: &str) -> String {
-    seg.replace('~', "~0").replace('/', "~1")
-}
-
-impl CompiledValue {
-    /// Compiles every template in a value; an error names the JSON pointer of the string.
-    pub fn compile(v: &Value) -> Result<CompiledValue, (String, ExprError)> {
-        fn go(v: &Value, ptr: &mut String) -> Result<CompiledValue, (String, ExprError)> {
-            Ok(match v {
-                Value::String(s) if contains_expression(s) => {
-                    let t = Template::parse(s).map_err(|e| (ptr.clone(), e))?;
-                    if t.is_static() {
-                        CompiledValue::Static(v.clone())
-                    } else {
-                        CompiledValue::Template(t)
-                    }
-                }
-                Value::Array(items) => {
-                    let mut out = Vec::with_capacity(items.len());
-                    for (i, x) in items.iter().enumerate() {
-                        let len = ptr.len();
-                        ptr.push_str(&format!("/{i}"));
-                        out.push(go(x, ptr)?);
-                        ptr.truncate(len);
-                    }
-                    if out.iter().all(CompiledValue::is_static) {
-                        CompiledValue::Static(v.clone())
-                    } else {
-                        CompiledValue::Array(out)
-                    }
-                }
-                Value::Object(m) => {
-                    let mut out = Vec::with_capacity(m.len());
-                    for (k, x) in m {
-                        let len = ptr.len();
-                        ptr.push('/');
-                        ptr.push_str(&escape(k));
-                        out.push((k.clone(), go(x, ptr)?));
-                        ptr.truncate(len);
-                    }
-                    if out.iter().all(|(_, c)| c.is_static()) {
-                        CompiledValue::Static(v.clone())
-                    } else {
-                        CompiledValue::Object(out)
-                    }
-                }
-                other => CompiledValue::Static(other.clone()),
-            })
-        }
-        go(v, &mut String::new())
-    }
-
-    /// True when nothing needs rendering.
-    pub fn is_static(&self) -> bool {
-        matches!(self, CompiledValue::Static(_))
-    }
-
-    /// Renders every template; an error names the JSON pointer of the failing string.
-    pub fn render(&self, scope: &Scope<'_>) -> Result<Value, (String, ExprError)> {
-        fn go(
-            c: &CompiledValue,
-            scope: &Scope<'_>,
-            ptr: &mut String,
-        ) -> Result<Value, (String, ExprError)> {
-            Ok(match c {
-                CompiledValue::Static(v) => v.clone(),
-                CompiledValue::Template(t) => t.render(scope).map_err(|e| (ptr.clone(), e))?,
-                CompiledValue::Array(items) => {
-                    let mut out = Vec::with_capacity(items.len());
-                    for (i, x) in items.iter().enumerate() {
-                        let len = ptr.len();
-                        ptr.push_str(&format!("/{i}"));
-                        out.push(go(x, scope, ptr)?);
-                        ptr.truncate(len);
-                    }
-                    Value::Array(out)
-                }
-                CompiledValue::Object(fields) => {
-                    let mut out = Map::with_capacity(fields.len());
-                    for (k, x) in fields {
-                        let len = ptr.len();
-                        ptr.push('/');
-                        ptr.push_str(&escape(k));
-                        out.insert(k.clone(), go(x, scope, ptr)?);
-                        ptr.truncate(len);
-                    }
-                    Value::Object(out)
-                }
-            })
-        }
-        go(self, scope, &mut String::new())
     }
 }

@@ -53,11 +53,14 @@ fn hostile_input_is_bounded() {
     let e = Template::parse(&deep).expect_err("too deep");
     assert!(e.message.contains("nests deeper"), "{e}");
     let e = error("{{ 'x'.repeat(100000000) }}");
-    assert!(e.message.contains("exceed"), "{e}");
+    assert!(e.message.contains("longer than"), "{e}");
     let e = error("{{ 'ab'.padStart(999999999) }}");
-    assert!(e.message.contains("exceed"), "{e}");
+    assert!(e.message.contains("longer than"), "{e}");
     let e = error(
         "{{ [1,2,3,4,5,6,7,8,9,10].map(a => [1,2,3,4,5,6,7,8,9,10].map(b => [1,2,3,4,5,6,7,8,9,10].map(c => [1,2,3,4,5,6,7,8,9,10].map(d => [1,2,3,4,5,6,7,8,9,10].map(e => [1,2,3,4,5,6,7,8,9,10].map(f => [1,2,3,4,5,6,7,8,9,10].map(g => g))))))) }}",
     );
-    assert!(e.message.contains("steps"), "{e}");
+    assert!(
+        e.message.contains("steps") || e.message.contains("copies more than"),
+        "{e}"
+    );
 }
