@@ -40,8 +40,8 @@ pub struct Workflow {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub edges: Vec<Edge>,
     /// Editor-only data (sticky notes, viewport); kept as is, never interpreted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ui: Option<Value>,
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    pub ui: Value,
 }
 
 /// Settings that apply to a whole run.
