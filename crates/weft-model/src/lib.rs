@@ -8,6 +8,7 @@ pub mod duration;
 pub mod parse;
 pub mod ports;
 pub mod validate;
+mod yaml_guard;
 
 pub use catalog::{NodeCatalog, NodeTypeInfo, PortSpec, Purity, ResolvedPorts};
 pub use document::*;

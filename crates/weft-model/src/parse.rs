@@ -129,6 +129,14 @@ pub fn parse_value(
             })?
         }
         DocumentFormat::Yaml => {
+            crate::yaml_guard::check_flow_depth(text, limits.max_depth).map_err(|at| {
+                ParseError::Syntax {
+                    format: "YAML",
+                    line: at.line,
+                    column: at.column,
+                    message: format!("brackets nest deeper than {} levels", limits.max_depth),
+                }
+            })?;
             let v: Value = serde_yaml_ng::from_str(text).map_err(|e| {
                 let (line, column) = e
                     .location()
