@@ -346,7 +346,14 @@ pub fn validate(wf: &Workflow, catalog: &dyn NodeCatalog) -> Vec<Diagnostic> {
                     "node.join.invalid",
                     format!("/nodes/{i}/settings/join/n"),
                     Some(&node.id),
-                    format!("join waits for {n} inputs but the node has {k} incoming edges"),
+                    if n == 0 {
+                        "join n must be at least 1".to_string()
+                    } else {
+                        format!(
+                            "join waits for {n} inputs but the node has only {k} incoming {}",
+                            if k == 1 { "edge" } else { "edges" }
+                        )
+                    },
                 );
             }
         }

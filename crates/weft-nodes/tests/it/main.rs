@@ -12,4 +12,5 @@ mod noop;
 mod set;
 mod subworkflow;
 mod switch;
+mod validate;
 mod wait;
