@@ -25,9 +25,9 @@ fuzz_target!(|data: &[u8]| {
             for d in diagnostics {
                 assert!(d.pointer.is_empty() || d.pointer.starts_with('/'), "bad pointer {:?}", d.pointer);
             }
-            // Round trip: what we print, we read back identically.
-            let json = serde_json_roundtrip(&wf);
-            assert_eq!(json, wf);
+            // Round trips: what we print, as JSON or YAML, we read back identically.
+            assert_eq!(serde_json_roundtrip(&wf), wf);
+            assert_eq!(yaml_roundtrip(&wf), wf);
         }
     }
 });
@@ -37,5 +37,13 @@ fn serde_json_roundtrip(wf: &weft_model::Workflow) -> weft_model::Workflow {
     match parse_document(&text, DocumentFormat::Json, &ParseLimits::default()) {
         Ok(back) => back,
         Err(e) => panic!("printed document does not parse back: {e}\n{text}"),
+    }
+}
+
+fn yaml_roundtrip(wf: &weft_model::Workflow) -> weft_model::Workflow {
+    let text = serde_yaml_ng::to_string(wf).expect("a workflow serializes to YAML");
+    match parse_document(&text, DocumentFormat::Yaml, &ParseLimits::default()) {
+        Ok(back) => back,
+        Err(e) => panic!("printed YAML does not parse back: {e}\n{text}"),
     }
 }

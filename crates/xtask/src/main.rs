@@ -95,11 +95,20 @@ fn bench() -> Result<(), String> {
 }
 
 fn fuzz(seconds: &str) -> Result<(), String> {
+    std::fs::create_dir_all(root().join("fuzz/corpus/parse_validate"))
+        .map_err(|e| format!("creating fuzz/corpus: {e}"))?;
+    // The corpus grows in fuzz/corpus (git-ignored); the examples and the validation cases
+    // seed it, read-only, and a dictionary of the format's words speeds up discovery.
     let mut cmd = cargo(&[
         "fuzz",
         "run",
         "parse_validate",
+        "fuzz/corpus/parse_validate",
+        "examples",
+        "crates/weft-nodes/tests/validate",
         "--",
+        "-dict=fuzz/weft.dict",
+        "-max_len=65536",
         &format!("-max_total_time={seconds}"),
     ]);
     // cargo-fuzz needs nightly flags; the stable toolchain accepts them under RUSTC_BOOTSTRAP.
