@@ -14,8 +14,10 @@
 // add conversions at each call.
 #![warn(missing_docs)]
 
-mod common;
+pub mod common;
 mod nodes;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use nodes::aggregate::AggregateNode;
 pub use nodes::error::ErrorNode;

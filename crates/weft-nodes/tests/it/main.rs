@@ -1,6 +1,6 @@
 //! Integration tests of the built-in node types, one module per node.
 
-mod support;
+use weft_nodes::testing as support;
 
 mod catalog;
 mod error;

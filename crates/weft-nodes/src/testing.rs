@@ -1,4 +1,5 @@
-//! A step context for tests: a small expression environment and engine services that refuse
+//! Test support for node types, in this crate and in other node crates (feature `testing`):
+//! a step context for tests: a small expression environment and engine services that refuse
 //! child runs unless a test supplies its own.
 
 use async_trait::async_trait;
@@ -19,8 +20,11 @@ pub const IDEMPOTENCY_KEY: &str = "run-1/node-1";
 
 /// `$vars`, `$run` and other nodes' outputs.
 pub struct TestEnv {
+    /// `$vars`.
     pub vars: Map<String, Value>,
+    /// `$run`.
     pub run: Value,
+    /// Other nodes' output items, by name or id, for `$node[...]`.
     pub nodes: HashMap<String, Vec<Value>>,
 }
 
