@@ -334,6 +334,36 @@ pub struct Claimable {
     pub wake_at: Option<DateTime<Utc>>,
 }
 
+/// A credential to store: its secret part already sealed by the caller (weft-secrets); the
+/// store never sees plaintext.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCredential {
+    /// Id, unique in the organization; a put with an existing id replaces the record.
+    pub id: String,
+    /// Name shown in pickers, unique in the organization.
+    pub name: String,
+    /// Kind, e.g. `bearer`, `basic`, `apiKey`, `oauth2ClientCredentials`.
+    pub kind: String,
+    /// The sealed secret fields.
+    pub sealed: Vec<u8>,
+}
+
+/// A stored credential, without its secret.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CredentialInfo {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Kind.
+    pub kind: String,
+    /// First stored.
+    pub created_at: DateTime<Utc>,
+    /// Last replaced.
+    pub updated_at: DateTime<Utc>,
+}
+
 /// Identifies a process that drives runs.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct OwnerId(pub String);
@@ -368,6 +398,16 @@ pub enum StoreError {
         found: i64,
         /// Version this build knows.
         supported: i64,
+    },
+    /// A name that must be unique in the organization is taken by another object.
+    #[error("{what} name {name:?} is already used by {other_id}")]
+    NameTaken {
+        /// Kind of object.
+        what: &'static str,
+        /// The name.
+        name: String,
+        /// The object that has it.
+        other_id: String,
     },
     /// The store was shut down.
     #[error("the store is closed")]
@@ -451,6 +491,22 @@ pub trait Store: Send + Sync + 'static {
         run_id: RunId,
         request: ControlRequest,
     ) -> StoreResult<bool>;
+    /// Stores or replaces a credential (sealed by the caller).
+    async fn put_credential(
+        &self,
+        scope: &TenantScope,
+        credential: NewCredential,
+    ) -> StoreResult<()>;
+    /// The sealed secret and description of a credential.
+    async fn get_credential(
+        &self,
+        scope: &TenantScope,
+        id: &str,
+    ) -> StoreResult<Option<(CredentialInfo, Vec<u8>)>>;
+    /// The organization's credentials, by name, without secrets.
+    async fn list_credentials(&self, scope: &TenantScope) -> StoreResult<Vec<CredentialInfo>>;
+    /// Deletes a credential; false when there was none.
+    async fn delete_credential(&self, scope: &TenantScope, id: &str) -> StoreResult<bool>;
     /// Takes (and clears) pending control requests for runs this owner drives.
     async fn take_control_requests(
         &self,

@@ -29,6 +29,7 @@
 //!   `Database` error; a `limit` of 0 is treated as 1.
 
 mod checkpoint;
+mod credentials;
 mod owners;
 mod read;
 mod rows;
@@ -47,8 +48,9 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use weft_store_api::{
-    Claimable, Commit, ControlRequest, JournalEntry, NewRun, OwnerId, Page, RunFilter, RunId,
-    RunRecord, Store, StoreError, StoreResult, TenantScope, WriteBatch,
+    Claimable, Commit, ControlRequest, CredentialInfo, JournalEntry, NewCredential, NewRun,
+    OwnerId, Page, RunFilter, RunId, RunRecord, Store, StoreError, StoreResult, TenantScope,
+    WriteBatch,
 };
 use writer::Writer;
 
@@ -306,6 +308,40 @@ impl Store for SqliteStore {
         let org = scope.org_id.clone();
         self.writer
             .call(move |c| owners::request_control(c, &org, run_id, request))
+            .await
+    }
+
+    async fn put_credential(
+        &self,
+        scope: &TenantScope,
+        credential: NewCredential,
+    ) -> StoreResult<()> {
+        let (scope, now) = (scope.clone(), rows::ts(&Utc::now()));
+        self.writer
+            .call(move |c| credentials::put(c, &scope, &credential, &now))
+            .await
+    }
+
+    async fn get_credential(
+        &self,
+        scope: &TenantScope,
+        id: &str,
+    ) -> StoreResult<Option<(CredentialInfo, Vec<u8>)>> {
+        let (org, id) = (scope.org_id.clone(), id.to_owned());
+        self.readers
+            .run(move |c| credentials::get(c, &org, &id))
+            .await
+    }
+
+    async fn list_credentials(&self, scope: &TenantScope) -> StoreResult<Vec<CredentialInfo>> {
+        let org = scope.org_id.clone();
+        self.readers.run(move |c| credentials::list(c, &org)).await
+    }
+
+    async fn delete_credential(&self, scope: &TenantScope, id: &str) -> StoreResult<bool> {
+        let (org, id) = (scope.org_id.clone(), id.to_owned());
+        self.writer
+            .call(move |c| credentials::delete(c, &org, &id))
             .await
     }
 

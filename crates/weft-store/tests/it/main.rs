@@ -1,5 +1,6 @@
 //! Integration tests of the SQLite store (one test binary).
 
+mod credentials;
 mod journal;
 mod owners;
 mod runs;
