@@ -1,6 +1,7 @@
 //! `weft`: run, validate and inspect durable workflows on an embedded database.
 
 mod bench;
+mod credentials;
 mod load;
 mod progress;
 
@@ -90,6 +91,13 @@ enum Command {
     },
     /// Print the JSON Schema of the weft/v1 document format.
     Schema,
+    /// Store, list and delete encrypted credentials.
+    Credentials {
+        #[command(subcommand)]
+        command: credentials::CredentialsCommand,
+        #[command(flatten)]
+        data: DataDir,
+    },
     /// Run a benchmark workload (W2 forty-sequential, W3 fanout-100) and print timings.
     Bench(bench::BenchArgs),
 }
@@ -204,7 +212,11 @@ async fn open_engine(data: &DataDir) -> Result<Engine> {
     let store = weft_store::SqliteStore::open(&dir)
         .with_context(|| format!("cannot open the database in {}", dir.display()))?;
     let store: Arc<dyn Store> = store;
-    Ok(Engine::new(store, registry(), EngineConfig::default()).await?)
+    let config = EngineConfig {
+        vault: Some(credentials::load_vault(&dir)?),
+        ..EngineConfig::default()
+    };
+    Ok(Engine::new(store, registry(), config).await?)
 }
 
 async fn open_store(data: &DataDir) -> Result<Arc<dyn Store>> {
@@ -242,6 +254,10 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(args) => bench::run(args).await,
+        Command::Credentials { command, data } => {
+            credentials::run(command, open_store(&data).await?, &data.path()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 use weft_model::parse::{ParseLimits, workflow_from_value};
 use weft_node_api::{
-    ChildOutcome, ChildRequest, EngineServices, NodeError, StepContext, WorkflowSource,
+    ChildOutcome, ChildRequest, Credential, EngineServices, NodeError, StepContext, WorkflowSource,
 };
 use weft_store_api::{ControlRequest, NewRun, ParentRef, RunId, RunStatus, TenantScope};
 
@@ -30,6 +30,45 @@ fn internal(e: impl std::fmt::Display) -> NodeError {
 
 #[async_trait]
 impl EngineServices for ChildServices {
+    async fn credential(&self, _ctx: &StepContext, id: &str) -> Result<Credential, NodeError> {
+        let Some(vault) = &self.inner.config.vault else {
+            return Err(NodeError::permanent(
+                "credential.unavailable",
+                format!(
+                    "credential {id:?} cannot be used: this engine was started without a master key"
+                ),
+            ));
+        };
+        let (info, sealed) = self
+            .inner
+            .store
+            .get_credential(&self.scope, id)
+            .await
+            .map_err(|e| {
+                NodeError::transient(
+                    "engine.store",
+                    format!("could not read credential {id:?}: {e}"),
+                )
+            })?
+            .ok_or_else(|| {
+                NodeError::permanent(
+                    "credential.not_found",
+                    format!("there is no credential with id {id:?}"),
+                )
+            })?;
+        let fields = vault
+            .open_fields(&self.scope.org_id, id, &sealed)
+            .map_err(|e| {
+                NodeError::permanent("credential.unreadable", format!("credential {id:?}: {e}"))
+            })?;
+        Ok(Credential {
+            id: info.id,
+            name: info.name,
+            kind: info.kind,
+            fields,
+        })
+    }
+
     async fn run_child(
         &self,
         ctx: &StepContext,

@@ -30,6 +30,9 @@ pub struct EngineConfig {
     pub poll_interval: Duration,
     /// Most runs claimed per look.
     pub claim_batch: usize,
+    /// Opens stored credentials; without one, steps that use a credential fail with
+    /// `credential.unavailable`.
+    pub vault: Option<Arc<weft_secrets::Vault>>,
 }
 
 impl Default for EngineConfig {
@@ -38,6 +41,7 @@ impl Default for EngineConfig {
             env_allowlist: Arc::new(Vec::new()),
             poll_interval: Duration::from_millis(200),
             claim_batch: 256,
+            vault: None,
         }
     }
 }

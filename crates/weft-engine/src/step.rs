@@ -187,7 +187,12 @@ pub async fn run_attempt(plan: AttemptPlan) -> AttemptDone {
         _ = plan.cancel.cancelled() => Err(NodeError::permanent("cancelled", "the step was cancelled")),
     };
     ctx.cancel.cancel();
-    let logs = ctx.take_logs();
+    let mut logs = ctx.take_logs();
+    let mut result = result;
+    let secrets = ctx.take_secrets();
+    if !secrets.is_empty() {
+        redact(&secrets, &mut result, &mut logs);
+    }
     let outcome = match result {
         Ok(StepResult::Done(output)) => {
             if let Some(key) = cache_key {
@@ -214,6 +219,32 @@ pub async fn run_attempt(plan: AttemptPlan) -> AttemptDone {
         }
     };
     done(plan, started_at, logs, outcome)
+}
+
+/// Removes every secret value the step saw from its result and logs, before anything is
+/// journaled or cached.
+fn redact(secrets: &[String], result: &mut Result<StepResult, NodeError>, logs: &mut [LogLine]) {
+    let mut redactor = weft_secrets::Redactor::new();
+    for s in secrets {
+        redactor.add(s);
+    }
+    let output_ports = |output: &mut NodeOutput| {
+        for (_, items) in &mut output.ports {
+            for item in items {
+                redactor.value(item);
+            }
+        }
+    };
+    match result {
+        Ok(StepResult::Done(output)) | Ok(StepResult::Sleep { output, .. }) => output_ports(output),
+        Err(error) => {
+            error.message = redactor.text(&error.message).into_owned();
+            redactor.value(&mut error.details);
+        }
+    }
+    for line in logs {
+        line.message = redactor.text(&line.message).into_owned();
+    }
 }
 
 fn done(

@@ -1,6 +1,6 @@
 //! What a step sees while it executes.
 
-use crate::{EngineServices, Item, NodeError};
+use crate::{Credential, EngineServices, Item, NodeError};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -65,6 +65,7 @@ pub struct StepContext {
     env: Arc<dyn ExprEnv>,
     services: Arc<dyn EngineServices>,
     logs: Mutex<Vec<LogLine>>,
+    secrets: Mutex<Vec<String>>,
 }
 
 /// The parts of a [`StepContext`] that identify the step.
@@ -106,6 +107,7 @@ impl StepContext {
             env,
             services,
             logs: Mutex::new(Vec::new()),
+            secrets: Mutex::new(Vec::new()),
         }
     }
 
@@ -169,6 +171,36 @@ impl StepContext {
             Ok(mut logs) => std::mem::take(&mut *logs),
             Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
         }
+    }
+
+    /// Fetches a credential by id for this step. Every secret value in it is remembered, and
+    /// the engine removes those values from the step's output, logs and error before anything
+    /// is stored. The id usually comes from a `credential` param.
+    pub async fn credential(&self, id: &str) -> Result<Credential, NodeError> {
+        let credential = self.services.credential(self, id).await?;
+        let mut stack: Vec<&Value> = credential.fields.values().collect();
+        while let Some(v) = stack.pop() {
+            match v {
+                Value::String(s) => self.remember_secret(s),
+                Value::Array(a) => stack.extend(a),
+                Value::Object(m) => stack.extend(m.values()),
+                _ => {}
+            }
+        }
+        Ok(credential)
+    }
+
+    /// Marks a value derived from a secret (e.g. `user:password` before base64) as secret too.
+    pub fn remember_secret(&self, value: &str) {
+        let mut secrets = self.secrets.lock().unwrap_or_else(|p| p.into_inner());
+        if !secrets.iter().any(|s| s == value) {
+            secrets.push(value.to_string());
+        }
+    }
+
+    /// The secret values this step has seen, for redaction.
+    pub fn take_secrets(&self) -> Vec<String> {
+        std::mem::take(&mut *self.secrets.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// Engine services: child runs.

@@ -15,6 +15,7 @@ mod registry;
 pub use context::{ExprEnv, LogLevel, LogLine, StepContext, StepIdentity, deserialize_params};
 pub use error::{ErrorKind, NodeError};
 pub use registry::NodeRegistry;
+
 pub use weft_model::{NodeTypeInfo, NodeTypeRef, PortSpec, PortType, Purity, ResolvedPorts};
 
 use async_trait::async_trait;
@@ -159,6 +160,49 @@ pub struct ChildOutcome {
     pub error: Option<Value>,
 }
 
+/// A decrypted credential, fetched with [`StepContext::credential`]. `Debug` never shows its
+/// fields.
+#[derive(Clone, PartialEq)]
+pub struct Credential {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Kind, e.g. `bearer`, `basic`, `apiKey`, `header`.
+    pub kind: String,
+    /// The secret fields, e.g. `{"token": "…"}` or `{"username": "…", "password": "…"}`.
+    pub fields: Map<String, Value>,
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credential")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("fields", &"«redacted»")
+            .finish()
+    }
+}
+
+impl Credential {
+    /// A text field, or an error naming the credential and the missing field.
+    pub fn text(&self, field: &str) -> Result<&str, NodeError> {
+        self.fields
+            .get(field)
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                NodeError::permanent(
+                    "credential.field_missing",
+                    format!(
+                        "credential {:?} ({}) has no text field {field:?}",
+                        self.name, self.kind
+                    ),
+                )
+            })
+    }
+}
+
 /// What the engine offers nodes beyond their input.
 #[async_trait]
 pub trait EngineServices: Send + Sync {
@@ -169,4 +213,13 @@ pub trait EngineServices: Send + Sync {
         ctx: &StepContext,
         request: ChildRequest,
     ) -> Result<ChildOutcome, NodeError>;
+
+    /// Decrypts a credential of the run's organization. Use [`StepContext::credential`], which
+    /// also registers the values for redaction.
+    async fn credential(&self, _ctx: &StepContext, id: &str) -> Result<Credential, NodeError> {
+        Err(NodeError::permanent(
+            "credential.unavailable",
+            format!("credential {id:?} cannot be used here: this engine has no credential store"),
+        ))
+    }
 }

@@ -81,6 +81,35 @@ impl Vault {
     }
 }
 
+impl Vault {
+    /// Seals a credential's secret fields (a JSON object) for `org`/`id`.
+    pub fn seal_fields(
+        &self,
+        org: &str,
+        id: &str,
+        fields: &serde_json::Map<String, serde_json::Value>,
+    ) -> Vec<u8> {
+        let plain = Zeroizing::new(serde_json::to_vec(fields).expect("a JSON map serializes"));
+        self.seal(&plain, &credential_aad(org, id))
+    }
+
+    /// Opens what [`Vault::seal_fields`] sealed for the same `org`/`id`.
+    pub fn open_fields(
+        &self,
+        org: &str,
+        id: &str,
+        sealed: &[u8],
+    ) -> Result<serde_json::Map<String, serde_json::Value>, SecretsError> {
+        let plain = self.open(sealed, &credential_aad(org, id))?;
+        serde_json::from_slice(plain.expose()).map_err(|_| SecretsError::Corrupt)
+    }
+}
+
+/// The associated data binding a sealed credential to its organization and id.
+fn credential_aad(org: &str, id: &str) -> Vec<u8> {
+    format!("weft credential\0{org}\0{id}").into_bytes()
+}
+
 /// Decrypted secret bytes: wiped on drop, never shown by `Debug`.
 pub struct Secret(Zeroizing<Vec<u8>>);
 

@@ -131,3 +131,17 @@ fn redaction_reaches_nested_values_keys_and_encoded_forms() {
     let mut clean = json!({"a": "nothing here"});
     assert!(!r.value(&mut clean));
 }
+
+#[test]
+fn credential_fields_are_bound_to_org_and_id() {
+    let vault = Vault::new(&MasterKey::generate());
+    let fields = json!({"username": "ada", "password": "correct horse"});
+    let fields = fields.as_object().unwrap();
+    let sealed = vault.seal_fields("acme", "cred-1", fields);
+    assert_eq!(
+        &vault.open_fields("acme", "cred-1", &sealed).unwrap(),
+        fields
+    );
+    assert!(vault.open_fields("acme", "cred-2", &sealed).is_err());
+    assert!(vault.open_fields("other", "cred-1", &sealed).is_err());
+}

@@ -1,6 +1,7 @@
 //! Tests of the `weft` binary: real processes, real data directories.
 
 mod cli;
+mod credentials;
 mod kill;
 
 use std::path::{Path, PathBuf};

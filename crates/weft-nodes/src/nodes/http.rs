@@ -2,7 +2,9 @@
 
 use crate::common::{cancelled, escape_pointer, main_in_main_out, node_info, object_schema};
 use async_trait::async_trait;
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use reqwest::header::{
+    AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER,
+};
 use reqwest::{Client, Method, StatusCode, Url};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -75,6 +77,8 @@ struct HttpParams {
     max_response_bytes: u64,
     #[serde(default = "yes")]
     fail_on_status: bool,
+    #[serde(default)]
+    credential: Option<String>,
 }
 
 fn default_method() -> String {
@@ -173,6 +177,11 @@ fn info() -> &'static NodeTypeInfo {
                     "minimum": 0,
                     "description": "A larger response body fails the step with http.too_large.",
                     "default": DEFAULT_MAX_RESPONSE_BYTES,
+                },
+                "credential": {
+                    "type": "string",
+                    "minLength": 1,
+                    "description": "Id of a stored credential applied to the request by its kind: bearer {token} → Authorization: Bearer; basic {username, password} → basic auth; header {name, value} → that header; apiKey {in: header|query, name, value}. Its values are removed from the step's output, logs and errors.",
                 },
                 "failOnStatus": {
                     "type": "boolean",
@@ -535,6 +544,90 @@ fn status_error(status: StatusCode, headers: &HeaderMap, body: &[u8], what: &str
     }
 }
 
+/// Adds a credential to a prepared request according to its kind.
+fn apply_credential(
+    prepared: &mut Prepared,
+    credential: &weft_node_api::Credential,
+    ctx: &StepContext,
+) -> Result<(), NodeError> {
+    let header = |value: &str| {
+        HeaderValue::from_str(value).map_err(|_| {
+            NodeError::permanent(
+                "credential.invalid",
+                format!(
+                    "credential {:?} holds a value that is not a valid header value",
+                    credential.name
+                ),
+            )
+        })
+    };
+    let name = |n: &str| {
+        HeaderName::from_bytes(n.trim().as_bytes()).map_err(|_| {
+            NodeError::permanent(
+                "credential.invalid",
+                format!(
+                    "credential {:?}: {n:?} is not a header name",
+                    credential.name
+                ),
+            )
+        })
+    };
+    match credential.kind.as_str() {
+        "bearer" => {
+            let token = credential.text("token")?;
+            prepared
+                .headers
+                .insert(AUTHORIZATION, header(&format!("Bearer {token}"))?);
+        }
+        "basic" => {
+            use base64::Engine;
+            let pair = format!(
+                "{}:{}",
+                credential.text("username")?,
+                credential.text("password")?
+            );
+            ctx.remember_secret(&pair);
+            let encoded = base64::engine::general_purpose::STANDARD.encode(&pair);
+            prepared
+                .headers
+                .insert(AUTHORIZATION, header(&format!("Basic {encoded}"))?);
+        }
+        "header" => {
+            let n = name(credential.text("name")?)?;
+            prepared
+                .headers
+                .insert(n, header(credential.text("value")?)?);
+        }
+        "apiKey" => {
+            let key = credential.text("name")?;
+            let value = credential.text("value")?;
+            match credential
+                .fields
+                .get("in")
+                .and_then(Value::as_str)
+                .unwrap_or("header")
+            {
+                "query" => {
+                    prepared.url.query_pairs_mut().append_pair(key, value);
+                }
+                _ => {
+                    prepared.headers.insert(name(key)?, header(value)?);
+                }
+            }
+        }
+        other => {
+            return Err(NodeError::permanent(
+                "credential.kind",
+                format!(
+                    "credential {:?} is of kind {other:?}, which http.request cannot apply; use bearer, basic, header or apiKey",
+                    credential.name
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 async fn send_one(
     client: &Client,
     ctx: &StepContext,
@@ -547,7 +640,10 @@ async fn send_one(
             "must be longer than zero",
         ));
     }
-    let prepared = prepare(p, idempotency_key, ctx)?;
+    let mut prepared = prepare(p, idempotency_key, ctx)?;
+    if let Some(id) = &p.credential {
+        apply_credential(&mut prepared, &ctx.credential(id).await?, ctx)?;
+    }
     let what = target(&prepared.method, &prepared.url);
     let is_head = prepared.method == Method::HEAD;
     let mut request = client
