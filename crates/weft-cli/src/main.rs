@@ -204,6 +204,7 @@ fn main() -> ExitCode {
 fn registry() -> Arc<NodeRegistry> {
     let mut r = NodeRegistry::new();
     weft_nodes::register_builtins(&mut r);
+    weft_nodes_data::register(&mut r);
     Arc::new(r)
 }
 

@@ -261,3 +261,40 @@ fn schema_and_node_catalog_are_printable() {
             .any(|n| n["type"] == "http.request@1")
     );
 }
+
+#[test]
+fn the_csv_example_parses_validates_and_routes_rows() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = weft_in(
+        tmp.path(),
+        &[
+            "run",
+            examples().join("csv-orders.yaml").to_str().expect("utf8"),
+            "--quiet",
+            "--input",
+            r#"{"csv": "id,total\n1,12.5\n2,-3\n3,abc\n"}"#,
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let output: Value = serde_json::from_str(&stdout(&out)).expect("JSON output");
+    let summary: Vec<(Value, Value)> = output
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| (i["status"].clone(), i["why"].clone()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (json!("accepted"), Value::Null),
+            (
+                json!("rejected"),
+                json!("/total -3 is less than the minimum of 0")
+            ),
+            (
+                json!("rejected"),
+                json!("/total \"abc\" is not of type \"number\"")
+            ),
+        ]
+    );
+}
