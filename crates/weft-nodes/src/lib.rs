@@ -1,6 +1,6 @@
 //! Built-in node types: flow control (`core.noop`, `core.if`, `core.switch`, `core.merge`,
 //! `core.map`, `core.subworkflow`, `core.wait`, `core.error`), data shaping (`core.set`) and
-//! HTTP (`http.request`).
+//! HTTP (`http.request`) and sandboxed JavaScript (`code.js`).
 //!
 //! Every type is a public struct implementing [`NodeType`]; [`register_builtins`] adds them all
 //! to a [`NodeRegistry`]. Params are read per item with [`StepContext::params_for`], so `{{ }}`
@@ -20,6 +20,7 @@ mod nodes;
 pub mod testing;
 
 pub use nodes::aggregate::AggregateNode;
+pub use nodes::code::CodeNode;
 pub use nodes::error::ErrorNode;
 pub use nodes::http::HttpRequestNode;
 pub use nodes::if_node::IfNode;
@@ -47,4 +48,5 @@ pub fn register_builtins(registry: &mut NodeRegistry) {
     registry.register(Arc::new(WaitNode));
     registry.register(Arc::new(HttpRequestNode::new()));
     registry.register(Arc::new(ErrorNode));
+    registry.register(Arc::new(CodeNode));
 }

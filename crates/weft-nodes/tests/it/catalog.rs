@@ -19,6 +19,7 @@ fn all_builtins_are_registered() {
     assert_eq!(
         names,
         vec![
+            "code.js@1",
             "core.aggregate@1",
             "core.error@1",
             "core.if@1",

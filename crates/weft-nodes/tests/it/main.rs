@@ -3,6 +3,7 @@
 use weft_nodes::testing as support;
 
 mod catalog;
+mod code;
 mod error;
 mod http;
 mod if_node;
