@@ -84,6 +84,18 @@ pub fn static_param<'a>(
     }
 }
 
+/// "an array", "a string", … for messages.
+pub fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 /// JavaScript truthiness: `false`, `0`, `""` and `null` are false, everything else is true.
 pub fn truthy(v: &Value) -> bool {
     match v {

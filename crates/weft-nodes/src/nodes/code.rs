@@ -143,7 +143,7 @@ fn to_items(value: Value, mode: Mode, at: &str) -> Result<Vec<Value>, NodeError>
                 "code.bad_return",
                 format!(
                     "the code {at}returned {}, but it must return {}",
-                    kind(&other),
+                    crate::common::json_kind(&other),
                     if mode == Mode::AllItems {
                         "an array of items (objects)"
                     } else {
@@ -161,22 +161,11 @@ fn to_items(value: Value, mode: Mode, at: &str) -> Result<Vec<Value>, NodeError>
                 "code.bad_return",
                 format!(
                     "the code {at}returned {} at index {i}; every item must be an object",
-                    kind(&other)
+                    crate::common::json_kind(&other)
                 ),
             )),
         })
         .collect()
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 fn js_error(e: weft_js::JsError, node: &str, at: &str) -> NodeError {

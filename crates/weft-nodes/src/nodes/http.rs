@@ -35,6 +35,8 @@ const IDEMPOTENCY_KEY: &str = "idempotency-key";
 #[derive(Debug)]
 pub struct HttpRequestNode {
     client: Result<Client, String>,
+    /// OAuth2 access tokens by credential (id and a digest of its fields), until they expire.
+    tokens: std::sync::Mutex<std::collections::HashMap<String, (String, std::time::Instant)>>,
 }
 
 impl HttpRequestNode {
@@ -45,7 +47,95 @@ impl HttpRequestNode {
             .user_agent(concat!("weft/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("could not set up the HTTP client: {e}"));
-        HttpRequestNode { client }
+        HttpRequestNode {
+            client,
+            tokens: Default::default(),
+        }
+    }
+}
+
+impl HttpRequestNode {
+    /// An access token for an OAuth2 client-credentials credential, from the cache or fetched
+    /// from its token URL (client authentication with HTTP Basic, RFC 6749 §2.3.1).
+    async fn oauth2_token(
+        &self,
+        client: &Client,
+        credential: &weft_node_api::Credential,
+        ctx: &StepContext,
+    ) -> Result<String, NodeError> {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        Value::Object(credential.fields.clone())
+            .to_string()
+            .hash(&mut h);
+        let key = format!("{}/{:x}", credential.id, h.finish());
+        let now = std::time::Instant::now();
+        if let Some((token, until)) = self
+            .tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            && *until > now
+        {
+            ctx.remember_secret(token);
+            return Ok(token.clone());
+        }
+        let token_url = credential.text("tokenUrl")?;
+        let fail = |message: String| {
+            NodeError::permanent(
+                "credential.oauth2",
+                format!("credential {:?}: {message}", credential.name),
+            )
+        };
+        let url = Url::parse(token_url).map_err(|e| fail(format!("tokenUrl is not a URL: {e}")))?;
+        let mut form = vec![("grant_type", "client_credentials".to_string())];
+        if let Some(scope) = credential.fields.get("scope").and_then(Value::as_str) {
+            form.push(("scope", scope.to_string()));
+        }
+        let resp = client
+            .post(url)
+            .basic_auth(
+                credential.text("clientId")?,
+                Some(credential.text("clientSecret")?),
+            )
+            .form(&form)
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .map_err(|e| network_error(e, "the OAuth2 token request", Millis(30_000)))?;
+        let status = resp.status();
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| network_error(e, "the OAuth2 token request", Millis(30_000)))?;
+        if !status.is_success() {
+            let err = fail(format!("the token URL answered HTTP {}", status.as_u16()))
+                .with_details(json!({ "status": status.as_u16(), "body": excerpt(&body) }));
+            return Err(if status.is_server_error() || status.as_u16() == 429 {
+                NodeError {
+                    kind: weft_node_api::ErrorKind::Transient,
+                    ..err
+                }
+            } else {
+                err
+            });
+        }
+        let parsed: Value = serde_json::from_slice(&body)
+            .map_err(|e| fail(format!("the token response is not JSON: {e}")))?;
+        let token = parsed["access_token"]
+            .as_str()
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| fail("the token response has no access_token".into()))?
+            .to_string();
+        ctx.remember_secret(&token);
+        let lifetime = parsed["expires_in"].as_u64().unwrap_or(3600);
+        // Renew a little before it expires.
+        let until = now + Duration::from_secs(lifetime.saturating_sub(30).max(1));
+        self.tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, (token.clone(), until));
+        Ok(token)
     }
 }
 
@@ -79,7 +169,62 @@ struct HttpParams {
     fail_on_status: bool,
     #[serde(default)]
     credential: Option<String>,
+    #[serde(default)]
+    pagination: Option<Pagination>,
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    tag = "mode",
+    deny_unknown_fields
+)]
+enum Pagination {
+    /// The next page's cursor is read from the response body and sent as a query parameter.
+    Cursor {
+        cursor_path: String,
+        #[serde(default = "default_cursor_param")]
+        cursor_param: String,
+        #[serde(default)]
+        items_path: Option<String>,
+        #[serde(default = "default_max_pages")]
+        max_pages: u32,
+    },
+    /// `offset` and `limit` query parameters; stops at a page shorter than `limit`.
+    Offset {
+        #[serde(default = "default_offset_param")]
+        offset_param: String,
+        #[serde(default = "default_limit_param")]
+        limit_param: String,
+        limit: u64,
+        items_path: String,
+        #[serde(default = "default_max_pages")]
+        max_pages: u32,
+    },
+    /// Follows the `Link: <…>; rel="next"` response header (RFC 8288).
+    Link {
+        #[serde(default)]
+        items_path: Option<String>,
+        #[serde(default = "default_max_pages")]
+        max_pages: u32,
+    },
+}
+
+fn default_cursor_param() -> String {
+    "cursor".into()
+}
+fn default_offset_param() -> String {
+    "offset".into()
+}
+fn default_limit_param() -> String {
+    "limit".into()
+}
+fn default_max_pages() -> u32 {
+    10
+}
+/// Most pages one request may follow.
+pub const MAX_PAGES: u32 = 1000;
 
 fn default_method() -> String {
     "GET".into()
@@ -110,6 +255,7 @@ enum ResponseFormat {
     Auto,
     Json,
     Text,
+    Binary,
 }
 
 fn info() -> &'static NodeTypeInfo {
@@ -168,8 +314,8 @@ fn info() -> &'static NodeTypeInfo {
                 },
                 "responseFormat": {
                     "type": "string",
-                    "enum": ["auto", "json", "text"],
-                    "description": "auto: JSON when the response's content-type says json, else text; json: parse as JSON (an error if it is not); text: the body as a string.",
+                    "enum": ["auto", "json", "text", "binary"],
+                    "description": "auto: JSON when the response's content-type says json, else text; json: parse as JSON (an error if it is not); text: the body as a string; binary: {data (base64), mimeType, size}.",
                     "default": "auto",
                 },
                 "maxResponseBytes": {
@@ -178,10 +324,50 @@ fn info() -> &'static NodeTypeInfo {
                     "description": "A larger response body fails the step with http.too_large.",
                     "default": DEFAULT_MAX_RESPONSE_BYTES,
                 },
+                "pagination": {
+                    "description": "Follow pages: cursor (read `cursorPath` from each body, send it as `cursorParam`), offset (`offsetParam`/`limitParam` query parameters, stops at a page shorter than `limit`) or link (the Link rel=\"next\" header). With `itemsPath` every element of that array in each page becomes an output item; without it each page is one item. Stops after `maxPages` (default 10).",
+                    "oneOf": [
+                        {
+                            "type": "object",
+                            "additionalProperties": false,
+                            "required": ["mode", "cursorPath"],
+                            "properties": {
+                                "mode": { "const": "cursor" },
+                                "cursorPath": { "type": "string", "minLength": 1, "description": "Dotted path of the next cursor in the response body; pagination stops when it is missing, null or empty." },
+                                "cursorParam": { "type": "string", "minLength": 1, "default": "cursor", "description": "Query parameter that carries the cursor." },
+                                "itemsPath": { "type": "string", "minLength": 1, "description": "Dotted path of the array of items in each page." },
+                                "maxPages": { "type": "integer", "minimum": 1, "maximum": MAX_PAGES, "default": 10, "description": "Most pages fetched." },
+                            },
+                        },
+                        {
+                            "type": "object",
+                            "additionalProperties": false,
+                            "required": ["mode", "limit", "itemsPath"],
+                            "properties": {
+                                "mode": { "const": "offset" },
+                                "offsetParam": { "type": "string", "minLength": 1, "default": "offset", "description": "Query parameter of the offset (starts at 0)." },
+                                "limitParam": { "type": "string", "minLength": 1, "default": "limit", "description": "Query parameter of the page size." },
+                                "limit": { "type": "integer", "minimum": 1, "description": "Page size." },
+                                "itemsPath": { "type": "string", "minLength": 1, "description": "Dotted path of the array of items in each page." },
+                                "maxPages": { "type": "integer", "minimum": 1, "maximum": MAX_PAGES, "default": 10, "description": "Most pages fetched." },
+                            },
+                        },
+                        {
+                            "type": "object",
+                            "additionalProperties": false,
+                            "required": ["mode"],
+                            "properties": {
+                                "mode": { "const": "link" },
+                                "itemsPath": { "type": "string", "minLength": 1, "description": "Dotted path of the array of items in each page." },
+                                "maxPages": { "type": "integer", "minimum": 1, "maximum": MAX_PAGES, "default": 10, "description": "Most pages fetched." },
+                            },
+                        },
+                    ],
+                },
                 "credential": {
                     "type": "string",
                     "minLength": 1,
-                    "description": "Id of a stored credential applied to the request by its kind: bearer {token} → Authorization: Bearer; basic {username, password} → basic auth; header {name, value} → that header; apiKey {in: header|query, name, value}. Its values are removed from the step's output, logs and errors.",
+                    "description": "Id of a stored credential applied to the request by its kind: bearer {token} → Authorization: Bearer; basic {username, password} → basic auth; header {name, value} → that header; apiKey {in: header|query, name, value}; oauth2ClientCredentials {tokenUrl, clientId, clientSecret, scope?} → a cached access token. Its values are removed from the step's output, logs and errors.",
                 },
                 "failOnStatus": {
                     "type": "boolean",
@@ -237,6 +423,7 @@ fn scalar_values(v: &Value, pointer: &str) -> Result<Vec<String>, NodeError> {
     }
 }
 
+#[derive(Clone)]
 struct Prepared {
     method: Method,
     url: Url,
@@ -244,6 +431,7 @@ struct Prepared {
     body: Option<PreparedBody>,
 }
 
+#[derive(Clone)]
 enum PreparedBody {
     Bytes(Vec<u8>),
     Form(Vec<(String, String)>),
@@ -504,6 +692,18 @@ fn decode_body(
         }
     };
     match format {
+        ResponseFormat::Binary => {
+            use base64::Engine;
+            let mime = headers
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("application/octet-stream");
+            Ok(json!({
+                "data": base64::engine::general_purpose::STANDARD.encode(&bytes),
+                "mimeType": mime,
+                "size": bytes.len(),
+            }))
+        }
         ResponseFormat::Text => Ok(Value::String(String::from_utf8_lossy(&bytes).into_owned())),
         ResponseFormat::Json => parse(&bytes).map_err(|e| {
             NodeError::permanent(
@@ -545,7 +745,9 @@ fn status_error(status: StatusCode, headers: &HeaderMap, body: &[u8], what: &str
 }
 
 /// Adds a credential to a prepared request according to its kind.
-fn apply_credential(
+async fn apply_credential(
+    node: &HttpRequestNode,
+    client: &Client,
     prepared: &mut Prepared,
     credential: &weft_node_api::Credential,
     ctx: &StepContext,
@@ -615,11 +817,17 @@ fn apply_credential(
                 }
             }
         }
+        "oauth2ClientCredentials" => {
+            let token = node.oauth2_token(client, credential, ctx).await?;
+            prepared
+                .headers
+                .insert(AUTHORIZATION, header(&format!("Bearer {token}"))?);
+        }
         other => {
             return Err(NodeError::permanent(
                 "credential.kind",
                 format!(
-                    "credential {:?} is of kind {other:?}, which http.request cannot apply; use bearer, basic, header or apiKey",
+                    "credential {:?} is of kind {other:?}, which http.request cannot apply; use bearer, basic, header, apiKey or oauth2ClientCredentials",
                     credential.name
                 ),
             ));
@@ -628,12 +836,14 @@ fn apply_credential(
     Ok(())
 }
 
+/// Sends the request of one item, following pages when asked; returns its output items.
 async fn send_one(
+    node: &HttpRequestNode,
     client: &Client,
     ctx: &StepContext,
     p: &HttpParams,
     idempotency_key: &str,
-) -> Result<Item, NodeError> {
+) -> Result<Vec<Item>, NodeError> {
     if p.timeout.0 == 0 {
         return Err(NodeError::invalid_params(
             "/params/timeout",
@@ -642,8 +852,170 @@ async fn send_one(
     }
     let mut prepared = prepare(p, idempotency_key, ctx)?;
     if let Some(id) = &p.credential {
-        apply_credential(&mut prepared, &ctx.credential(id).await?, ctx)?;
+        apply_credential(node, client, &mut prepared, &ctx.credential(id).await?, ctx).await?;
     }
+    let Some(pagination) = &p.pagination else {
+        return Ok(vec![exchange(client, ctx, p, prepared).await?.0]);
+    };
+    let (items_path, max_pages) = match pagination {
+        Pagination::Cursor {
+            items_path,
+            max_pages,
+            ..
+        }
+        | Pagination::Link {
+            items_path,
+            max_pages,
+        } => (items_path.as_deref(), *max_pages),
+        Pagination::Offset {
+            items_path,
+            max_pages,
+            ..
+        } => (Some(items_path.as_str()), *max_pages),
+    };
+    if max_pages == 0 || max_pages > MAX_PAGES {
+        return Err(NodeError::invalid_params(
+            "/params/pagination/maxPages",
+            format!("must be between 1 and {MAX_PAGES}"),
+        ));
+    }
+    let mut out = Vec::new();
+    let mut next: Option<Url> = None;
+    let mut cursor: Option<String> = None;
+    let mut offset: u64 = 0;
+    for page in 0..max_pages {
+        let mut req = prepared.clone();
+        match pagination {
+            Pagination::Cursor { cursor_param, .. } => {
+                if let Some(c) = &cursor {
+                    set_query(&mut req.url, cursor_param, c);
+                }
+            }
+            Pagination::Offset {
+                offset_param,
+                limit_param,
+                limit,
+                ..
+            } => {
+                set_query(&mut req.url, offset_param, &offset.to_string());
+                set_query(&mut req.url, limit_param, &limit.to_string());
+            }
+            Pagination::Link { .. } => {
+                if let Some(u) = next.take() {
+                    req.url = u;
+                }
+            }
+        }
+        if page > 0
+            && let Ok(v) = HeaderValue::from_str(&format!("{idempotency_key}/page/{page}"))
+            && req
+                .headers
+                .get(IDEMPOTENCY_KEY)
+                .and_then(|h| h.to_str().ok())
+                == Some(idempotency_key)
+        {
+            req.headers.insert(IDEMPOTENCY_KEY, v);
+        }
+        let page_url = req.url.clone();
+        let (item, headers) = exchange(client, ctx, p, req).await?;
+        let body = &item["body"];
+        let page_items = match items_path {
+            Some(path) => match crate::common::get_path(body, path) {
+                Some(Value::Array(a)) => Some(a.clone()),
+                Some(other) => {
+                    return Err(NodeError::permanent(
+                        "http.pagination",
+                        format!(
+                            "page {} of {}: `{path}` is {}, not an array",
+                            page + 1,
+                            target(&prepared.method, &page_url),
+                            crate::common::json_kind(other)
+                        ),
+                    ));
+                }
+                None => Some(Vec::new()),
+            },
+            None => None,
+        };
+        let count = page_items.as_ref().map(Vec::len);
+        match page_items {
+            Some(items) => out.extend(items),
+            None => out.push(item.clone()),
+        }
+        let more = match pagination {
+            Pagination::Cursor { cursor_path, .. } => {
+                cursor = match crate::common::get_path(body, cursor_path) {
+                    Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+                    Some(Value::Number(n)) => Some(n.to_string()),
+                    _ => None,
+                };
+                cursor.is_some()
+            }
+            Pagination::Offset { limit, .. } => {
+                offset += *limit;
+                count.is_some_and(|n| n as u64 >= *limit)
+            }
+            Pagination::Link { .. } => {
+                next = next_link(&headers, &page_url);
+                next.is_some()
+            }
+        };
+        if !more {
+            return Ok(out);
+        }
+    }
+    ctx.log(
+        LogLevel::Warn,
+        format!("stopped after {max_pages} pages (maxPages); more pages were available"),
+    );
+    Ok(out)
+}
+
+/// Sets a query parameter, replacing any value it had.
+fn set_query(url: &mut Url, name: &str, value: &str) {
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| k != name)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    url.query_pairs_mut()
+        .clear()
+        .extend_pairs(kept)
+        .append_pair(name, value);
+}
+
+/// The `rel="next"` target of the Link headers (RFC 8288), resolved against the page's URL.
+fn next_link(headers: &HeaderMap, base: &Url) -> Option<Url> {
+    for value in headers.get_all(reqwest::header::LINK) {
+        let text = value.to_str().ok()?;
+        for link in text.split(',') {
+            let (target, params) = link.split_once(';').unwrap_or((link, ""));
+            let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+            let is_next = params.split(';').any(|p| {
+                let p = p.trim().to_ascii_lowercase();
+                p == "rel=\"next\""
+                    || p == "rel=next"
+                    || (p.starts_with("rel=\"")
+                        && p.trim_end_matches('"')[5..].split(' ').any(|r| r == "next"))
+            });
+            if is_next {
+                let url = base.join(target).ok()?;
+                if matches!(url.scheme(), "http" | "https") {
+                    return Some(url);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// One request and its response.
+async fn exchange(
+    client: &Client,
+    ctx: &StepContext,
+    p: &HttpParams,
+    prepared: Prepared,
+) -> Result<(Item, HeaderMap), NodeError> {
     let what = target(&prepared.method, &prepared.url);
     let is_head = prepared.method == Method::HEAD;
     let mut request = client
@@ -701,7 +1073,9 @@ async fn send_one(
         return Err(too_large(&what, p.max_response_bytes));
     }
     let body = decode_body(body, p.response_format, &headers, &what, ctx)?;
-    Ok(json!({ "status": status.as_u16(), "headers": headers_object(&headers), "body": body }))
+    let item =
+        json!({ "status": status.as_u16(), "headers": headers_object(&headers), "body": body });
+    Ok((item, headers))
 }
 
 #[async_trait]
@@ -732,7 +1106,7 @@ impl NodeType for HttpRequestNode {
             } else {
                 ctx.idempotency_key.clone()
             };
-            out.push(send_one(client, ctx, &p, &key).await?);
+            out.extend(send_one(self, client, ctx, &p, &key).await?);
         }
         Ok(StepResult::Done(NodeOutput::main(out)))
     }

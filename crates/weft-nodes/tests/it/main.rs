@@ -6,6 +6,7 @@ mod catalog;
 mod code;
 mod error;
 mod http;
+mod http_api;
 mod if_node;
 mod map;
 mod merge;
