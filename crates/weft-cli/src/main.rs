@@ -205,6 +205,13 @@ fn registry() -> Arc<NodeRegistry> {
     let mut r = NodeRegistry::new();
     weft_nodes::register_builtins(&mut r);
     weft_nodes_data::register(&mut r);
+    weft_nodes_items::register(&mut r);
+    // A bad WEFT_LLM_MODE is reported when an AI node runs, not when weft starts.
+    let mode = weft_nodes_ai::LlmMode::from_env().unwrap_or_else(|e| {
+        eprintln!("warning: {e}; AI nodes call their endpoints live");
+        weft_nodes_ai::LlmMode::Live
+    });
+    weft_nodes_ai::register(&mut r, mode);
     Arc::new(r)
 }
 
