@@ -1,6 +1,6 @@
 //! `ai.openai@1`: one chat completion against an OpenAI-compatible endpoint.
 
-use crate::cassette::{self, LlmMode};
+use crate::cassette::LlmMode;
 use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -11,7 +11,7 @@ use weft_node_api::{
     LogLevel, NodeError, NodeInput, NodeOutput, NodeType, NodeTypeInfo, Purity, ResolvedPorts,
     StepContext, StepResult,
 };
-use weft_nodes::common::{cancelled, main_in_main_out, node_info, object_schema};
+use weft_nodes::common::{main_in_main_out, node_info, object_schema};
 
 /// The default endpoint.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -182,31 +182,6 @@ fn request_body(p: &Params) -> Result<Value, NodeError> {
     Ok(body)
 }
 
-fn api_error(status: u16, body: &Value, retry_after: Option<Duration>) -> NodeError {
-    let detail = body["error"]["message"]
-        .as_str()
-        .or_else(|| body["error"].as_str())
-        .unwrap_or("");
-    let message = format!(
-        "the model endpoint answered HTTP {status}{}",
-        if detail.is_empty() {
-            String::new()
-        } else {
-            format!(": {detail}")
-        }
-    );
-    let details = json!({ "status": status, "body": body });
-    if status == 429 || status >= 500 {
-        let e = NodeError::transient("ai.status", message).with_details(details);
-        match retry_after {
-            Some(d) => e.with_retry_after(d),
-            None => e,
-        }
-    } else {
-        NodeError::permanent("ai.status", message).with_details(details)
-    }
-}
-
 impl OpenAiNode {
     async fn complete(
         &self,
@@ -214,89 +189,39 @@ impl OpenAiNode {
         p: &Params,
         body: &Value,
     ) -> Result<(u16, Value, Option<Duration>), NodeError> {
-        let key = cassette::key("/chat/completions", body);
-        if let LlmMode::Replay(dir) = &self.mode {
-            return match cassette::load(dir, &key)
-                .map_err(|e| NodeError::permanent("ai.cassette", e))?
-            {
-                Some((status, body)) => Ok((status, body, None)),
-                None => Err(NodeError::permanent(
-                    "ai.cassette",
-                    format!(
-                        "no recorded response for this request (key {key}) in {}; record it with WEFT_LLM_MODE=record",
-                        dir.display()
-                    ),
-                )),
-            };
-        }
-        let client = self
-            .client
-            .as_ref()
-            .map_err(|e| NodeError::permanent("ai.client", e.clone()))?;
-        let url = format!("{}/chat/completions", p.base_url.trim_end_matches('/'));
-        let mut request = client
-            .post(&url)
-            .json(body)
-            .timeout(p.timeout.as_duration());
-        if let Some(id) = &p.credential {
-            let cred = ctx.credential(id).await?;
-            let token = match cred.kind.as_str() {
-                "openai" => cred.text("apiKey")?,
-                "bearer" => cred.text("token")?,
-                other => {
-                    return Err(NodeError::permanent(
-                        "credential.kind",
-                        format!(
-                            "credential {:?} is of kind {other:?}; ai.openai takes openai {{apiKey}} or bearer {{token}}",
-                            cred.name
-                        ),
-                    ));
-                }
-            };
-            request = request.bearer_auth(token);
-        }
-        let exchange = async {
-            let resp = request.send().await.map_err(|e| {
-                let e = e.without_url();
-                if e.is_timeout() {
-                    NodeError::transient(
-                        "ai.timeout",
-                        format!("the model endpoint did not answer within {}", p.timeout),
-                    )
-                } else {
-                    NodeError::transient(
-                        "ai.network",
-                        format!("cannot reach the model endpoint {}: {e}", p.base_url),
-                    )
-                }
-            })?;
-            let status = resp.status().as_u16();
-            let retry_after = resp
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
-            let bytes = resp.bytes().await.map_err(|e| {
-                NodeError::transient(
-                    "ai.network",
-                    format!("reading the model's answer failed: {}", e.without_url()),
-                )
-            })?;
-            let body: Value = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-                Value::String(String::from_utf8_lossy(&bytes).chars().take(2000).collect())
-            });
-            Ok::<_, NodeError>((status, body, retry_after))
+        let token = match &p.credential {
+            Some(id) => {
+                let cred = ctx.credential(id).await?;
+                Some(match cred.kind.as_str() {
+                    "openai" => cred.text("apiKey")?.to_string(),
+                    "bearer" => cred.text("token")?.to_string(),
+                    other => {
+                        return Err(NodeError::permanent(
+                            "credential.kind",
+                            format!(
+                                "credential {:?} is of kind {other:?}; ai.openai takes openai {{apiKey}} or bearer {{token}}",
+                                cred.name
+                            ),
+                        ));
+                    }
+                })
+            }
+            None => None,
         };
-        let (status, resp, retry_after) = tokio::select! {
-            r = exchange => r?,
-            _ = ctx.cancel.cancelled() => return Err(cancelled()),
-        };
-        if let LlmMode::Record(dir) = &self.mode {
-            cassette::save(dir, &key, body, status, &resp)
-                .map_err(|e| NodeError::permanent("ai.cassette", e))?;
-        }
-        Ok((status, resp, retry_after))
+        crate::transport::post_json(
+            &self.client,
+            &self.mode,
+            ctx,
+            crate::transport::Call {
+                key_path: "/chat/completions",
+                url: format!("{}/chat/completions", p.base_url.trim_end_matches('/')),
+                body,
+                token: token.as_deref(),
+                timeout: p.timeout,
+                endpoint: &p.base_url,
+            },
+        )
+        .await
     }
 }
 
@@ -318,7 +243,7 @@ impl NodeType for OpenAiNode {
             let body = request_body(&p)?;
             let (status, resp, retry_after) = self.complete(ctx, &p, &body).await?;
             if !(200..300).contains(&status) {
-                return Err(api_error(status, &resp, retry_after));
+                return Err(crate::transport::status_error(status, &resp, retry_after));
             }
             let choice = &resp["choices"][0];
             let content = choice["message"]["content"].as_str().ok_or_else(|| {

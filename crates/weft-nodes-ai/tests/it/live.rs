@@ -22,8 +22,19 @@ fn start_model() -> Model {
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port();
-    let script =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/llm/serve.sh");
+    // The project's sibling `shared/` folder, wherever the clone is; WEFT_LLM_SERVE overrides.
+    let candidates = [
+        std::env::var_os("WEFT_LLM_SERVE").map(std::path::PathBuf::from),
+        Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/llm/serve.sh")),
+        Some(std::path::PathBuf::from("/work/shared/llm/serve.sh")),
+    ];
+    let script = candidates
+        .into_iter()
+        .flatten()
+        .find(|p| p.exists())
+        .unwrap_or_else(|| {
+            panic!("LLM TESTS NEED ../shared/llm/serve.sh (or WEFT_LLM_SERVE=path): not found")
+        });
     let out = std::process::Command::new("bash")
         .arg(&script)
         .arg(port.to_string())

@@ -2,6 +2,7 @@
 //! scripted server for error handling, and from recorded cassettes without any network.
 
 mod errors;
+mod huggingface;
 mod live;
 mod replay;
 
