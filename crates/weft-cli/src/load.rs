@@ -1,5 +1,6 @@
 //! Loading workflow files: JSON or YAML, with `workflowFile` params of sub-workflow and map
-//! nodes inlined so that a stored run never depends on files on disk.
+//! nodes and `settings.errorWorkflowFile` inlined so that a stored run never depends on files on
+//! disk.
 
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
@@ -58,6 +59,19 @@ pub fn load_value(path: &Path, stack: &mut Vec<PathBuf>) -> Result<Value> {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
+    if let Some(settings) = value.get_mut("settings").and_then(Value::as_object_mut)
+        && let Some(file) = settings.remove("errorWorkflowFile")
+    {
+        let Value::String(file) = file else {
+            bail!(
+                "{}: /settings/errorWorkflowFile must be a path string",
+                path.display()
+            );
+        };
+        let handler = load_value(&base.join(&file), stack)
+            .with_context(|| format!("{}: /settings/errorWorkflowFile", path.display()))?;
+        settings.insert("errorWorkflow".into(), handler);
+    }
     if let Some(Value::Array(nodes)) = value.get_mut("nodes") {
         for (i, node) in nodes.iter_mut().enumerate() {
             let Some(params) = node.get_mut("params").and_then(Value::as_object_mut) else {

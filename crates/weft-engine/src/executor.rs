@@ -53,6 +53,9 @@ struct Executor {
     running: FuturesUnordered<StepFuture>,
 }
 
+/// The idempotency key of an error workflow's run is this prefix and the failed run's id.
+pub const ERROR_RUN_KEY_PREFIX: &str = "error-of/";
+
 /// Drives a run this process has claimed until it finishes, unloads, or the engine stops.
 pub async fn drive(
     inner: Arc<Inner>,
@@ -592,6 +595,18 @@ impl Executor {
         self.cancel.cancel();
         self.running.clear();
         self.state.cancel_unfinished();
+        if status == RunStatus::Failed {
+            // Started before the failure is journaled: if we crash in between, the run fails
+            // again on recovery and the idempotency key finds the same error run.
+            start_error_workflow(
+                self.inner.clone(),
+                self.scope.clone(),
+                self.record.clone(),
+                self.workflow.clone(),
+                error.clone(),
+            )
+            .await?;
+        }
         let now = Utc::now();
         let ev = Event::RunFinished {
             status,
@@ -617,4 +632,68 @@ impl Executor {
         });
         Ok(DriveOutcome::Finished(status))
     }
+}
+
+/// Starts the workflow's error workflow, once, for a failed top-level run.
+async fn start_error_workflow(
+    inner: Arc<Inner>,
+    scope: TenantScope,
+    failed: RunRecord,
+    workflow: Arc<CompiledWorkflow>,
+    error: Option<Value>,
+) -> Result<(), EngineError> {
+    let Some(target) = workflow.document.settings.error_workflow.clone() else {
+        return Ok(());
+    };
+    // A child's failure is its parent's to handle; an error run does not trigger itself.
+    if failed.parent.is_some()
+        || failed
+            .idempotency_key
+            .as_deref()
+            .is_some_and(|k| k.starts_with(ERROR_RUN_KEY_PREFIX))
+    {
+        return Ok(());
+    }
+    let version_id = match target {
+        Value::String(id) => id,
+        doc => {
+            let wf = weft_model::parse::workflow_from_value(
+                doc,
+                &weft_model::parse::ParseLimits::default(),
+            )?;
+            inner.register_workflow(&scope, &wf).await?
+        }
+    };
+    let handler = inner.compiled_workflow(&scope, &version_id).await?;
+    let input = json!([{
+        "run": {
+            "id": failed.id.to_string(),
+            "workflowName": failed.workflow_name,
+            "workflowVersionId": failed.workflow_version_id,
+            "createdAt": failed.created_at,
+            "input": failed.input,
+        },
+        "error": error,
+    }]);
+    let (record, _) = inner
+        .store
+        .create_run(
+            &scope,
+            weft_store_api::NewRun {
+                id: RunId::new(),
+                workflow_version_id: version_id,
+                workflow_name: handler.document.name.clone(),
+                input,
+                parent: None,
+                idempotency_key: Some(format!("{ERROR_RUN_KEY_PREFIX}{}", failed.id)),
+                deadline_at: None,
+                created_at: Utc::now(),
+            },
+        )
+        .await?;
+    tracing::info!(run = %failed.id, error_run = %record.id, "started the error workflow");
+    if !record.status.is_terminal() {
+        inner.ensure_driving(&scope, record.id).await?;
+    }
+    Ok(())
 }

@@ -54,6 +54,10 @@ pub struct RunSettings {
     /// Maximum number of steps of one run executing at the same time (default 16).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub concurrency: Option<u32>,
+    /// The workflow started when a run of this one fails: a stored workflow version id, or a
+    /// whole `weft/v1` document inline. Its input is one item describing the failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_workflow: Option<Value>,
 }
 
 impl RunSettings {

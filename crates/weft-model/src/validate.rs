@@ -93,6 +93,36 @@ impl Report {
 pub fn validate(wf: &Workflow, catalog: &dyn NodeCatalog) -> Vec<Diagnostic> {
     let mut r = Report(Vec::new());
 
+    // The error workflow: a version id, or a document that must itself be a workflow.
+    match &wf.settings.error_workflow {
+        Some(Value::String(id)) if id.trim().is_empty() => r.error(
+            "settings.errorWorkflow.invalid",
+            "/settings/errorWorkflow".into(),
+            None,
+            "the error workflow's version id is empty".into(),
+        ),
+        Some(doc @ Value::Object(_)) => {
+            if let Err(e) = crate::parse::workflow_from_value(
+                doc.clone(),
+                &crate::parse::ParseLimits::default(),
+            ) {
+                r.error(
+                    "settings.errorWorkflow.invalid",
+                    format!("/settings/errorWorkflow{}", e.pointer().unwrap_or("")),
+                    None,
+                    format!("the error workflow is not a valid workflow: {e}"),
+                );
+            }
+        }
+        Some(Value::String(_)) | None => {}
+        Some(_) => r.error(
+            "settings.errorWorkflow.invalid",
+            "/settings/errorWorkflow".into(),
+            None,
+            "must be a workflow version id or a workflow document".into(),
+        ),
+    }
+
     // Node ids and names.
     let mut index: HashMap<&str, usize> = HashMap::new();
     let mut names: HashMap<&str, usize> = HashMap::new();

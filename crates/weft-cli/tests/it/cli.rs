@@ -298,3 +298,78 @@ fn the_csv_example_parses_validates_and_routes_rows() {
         ]
     );
 }
+
+#[test]
+fn a_failed_run_starts_its_error_workflow_once_with_the_failure() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let main = examples().join("error-handling/main.yaml");
+    let out = weft_in(
+        tmp.path(),
+        &[
+            "run",
+            main.to_str().expect("utf8"),
+            "--input",
+            r#"{"order": 42}"#,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let list = weft_in(tmp.path(), &["runs", "list", "--json"]);
+    let runs: Value = serde_json::from_str(&stdout(&list)).expect("json");
+    let runs = runs["runs"].as_array().expect("runs");
+    let failed = runs
+        .iter()
+        .find(|r| r["workflow_name"] == "charge order")
+        .expect("the failed run");
+    let handlers: Vec<&Value> = runs
+        .iter()
+        .filter(|r| r["workflow_name"] == "on error")
+        .collect();
+    assert_eq!(handlers.len(), 1, "exactly one error run: {runs:?}");
+    let handler = handlers[0];
+    assert_eq!(handler["status"], "succeeded");
+    assert_eq!(failed["status"], "failed");
+    assert_eq!(
+        handler["output"],
+        json!([{
+            "alert": "charge order failed: node \"charge\" failed: card declined for order 42",
+            "failedRun": failed["id"],
+            "order": 42,
+        }])
+    );
+    // The error workflow's own failure would not start another one.
+    assert_eq!(
+        handler["idempotency_key"],
+        json!(format!("error-of/{}", failed["id"].as_str().unwrap()))
+    );
+}
+
+#[test]
+fn a_sub_workflow_with_an_error_edge_is_a_catch_scope() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let file = examples().join("error-handling/catch-scope.yaml");
+    let run = |input: &str| {
+        let out = weft_in(
+            tmp.path(),
+            &[
+                "run",
+                file.to_str().expect("utf8"),
+                "--quiet",
+                "--input",
+                input,
+            ],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_str::<Value>(&stdout(&out)).expect("json")
+    };
+    assert_eq!(
+        run(r#"{"amount": 5}"#),
+        json!([{"amount": 5, "charged": true}])
+    );
+    let caught = run(r#"{"amount": -5}"#);
+    assert_eq!(caught[0]["handled"], json!(true));
+    let reason = caught[0]["reason"].as_str().expect("the error message");
+    assert!(
+        reason.contains("amount must be positive, got -5"),
+        "{reason}"
+    );
+}

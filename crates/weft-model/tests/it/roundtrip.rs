@@ -170,12 +170,19 @@ pub fn workflow() -> impl Strategy<Value = Workflow> {
         prop::option::of(text()),
         prop::collection::vec(text(), 0..3),
         object(),
-        (prop::option::of(millis()), prop::option::of(1u32..100)).prop_map(
-            |(timeout, concurrency)| RunSettings {
+        (
+            prop::option::of(millis()),
+            prop::option::of(1u32..100),
+            prop::option::of(prop_oneof![
+                "[a-f0-9]{8}".prop_map(Value::String),
+                Just(serde_json::json!({"apiVersion": "weft/v1", "name": "on error", "nodes": []})),
+            ]),
+        )
+            .prop_map(|(timeout, concurrency, error_workflow)| RunSettings {
                 timeout,
                 concurrency,
-            },
-        ),
+                error_workflow,
+            }),
         prop::collection::vec(trigger(), 0..3),
         prop::collection::vec(node(), 0..6),
         prop::collection::vec(
