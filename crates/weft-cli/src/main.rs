@@ -206,6 +206,9 @@ fn registry() -> Arc<NodeRegistry> {
     weft_nodes::register_builtins(&mut r);
     weft_nodes_data::register(&mut r);
     weft_nodes_items::register(&mut r);
+    // The FileSystem Agent works inside WEFT_FILES_ROOT only; without it, it refuses to run.
+    let files_root = std::env::var_os(weft_nodes_system::FILES_ROOT_ENV).map(PathBuf::from);
+    weft_nodes_system::register(&mut r, &weft_nodes_system::SystemConfig { files_root });
     // A bad WEFT_LLM_MODE is reported when an AI node runs, not when weft starts.
     let mode = weft_nodes_ai::LlmMode::from_env().unwrap_or_else(|e| {
         eprintln!("warning: {e}; AI nodes call their endpoints live");

@@ -80,15 +80,17 @@ impl CompiledWorkflow {
                 )]));
             };
             let params_value = Value::Object(n.params.clone());
-            let compiled = CompiledValue::compile(&params_value).map_err(|(ptr, e)| {
-                InvalidWorkflow(vec![Diagnostic {
-                    severity: Severity::Error,
-                    code: "node.params.expression",
-                    pointer: format!("/nodes/{i}/params{ptr}"),
-                    node_id: Some(n.id.clone()),
-                    message: format!("malformed expression: {e}"),
-                }])
-            })?;
+            let raw = weft_model::catalog::raw_param_keys(&node_type.info().params_schema);
+            let compiled =
+                CompiledValue::compile_except(&params_value, &raw).map_err(|(ptr, e)| {
+                    InvalidWorkflow(vec![Diagnostic {
+                        severity: Severity::Error,
+                        code: "node.params.expression",
+                        pointer: format!("/nodes/{i}/params{ptr}"),
+                        node_id: Some(n.id.clone()),
+                        message: format!("malformed expression: {e}"),
+                    }])
+                })?;
             nodes.push(Arc::new(CompiledNode {
                 id: n.id.clone(),
                 name: n.display_name().to_string(),

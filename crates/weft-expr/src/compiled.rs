@@ -83,6 +83,42 @@ impl CompiledValue {
         go(v, &mut String::new())
     }
 
+    /// Like [`CompiledValue::compile`], but the listed top-level keys of an object are taken as
+    /// written, never as templates (e.g. a Code node's JavaScript).
+    pub fn compile_except(
+        v: &Value,
+        raw_keys: &[String],
+    ) -> Result<CompiledValue, (String, ExprError)> {
+        let Value::Object(m) = v else {
+            return Self::compile(v);
+        };
+        if raw_keys.is_empty() || !m.keys().any(|k| raw_keys.contains(k)) {
+            return Self::compile(v);
+        }
+        let mut out = Vec::with_capacity(m.len());
+        for (k, x) in m {
+            let c = if raw_keys.contains(k) {
+                CompiledValue::Static(x.clone())
+            } else {
+                let mut one = Map::new();
+                one.insert(k.clone(), x.clone());
+                match Self::compile(&Value::Object(one))? {
+                    CompiledValue::Object(mut pairs) => pairs
+                        .pop()
+                        .map(|(_, c)| c)
+                        .unwrap_or(CompiledValue::Static(x.clone())),
+                    _ => CompiledValue::Static(x.clone()),
+                }
+            };
+            out.push((k.clone(), c));
+        }
+        Ok(if out.iter().all(|(_, c)| c.is_static()) {
+            CompiledValue::Static(v.clone())
+        } else {
+            CompiledValue::Object(out)
+        })
+    }
+
     /// True when nothing below needs rendering (render then just clones).
     pub fn is_static(&self) -> bool {
         matches!(self, CompiledValue::Static(_))

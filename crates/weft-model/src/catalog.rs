@@ -116,3 +116,18 @@ pub trait NodeCatalog {
         params: &Map<String, Value>,
     ) -> Result<ResolvedPorts, String>;
 }
+
+/// The params a node type takes as written, never as `{{ }}` templates: top-level properties
+/// of its params schema marked `"x-weft-raw": true` (e.g. a Code node's source).
+pub fn raw_param_keys(params_schema: &Value) -> Vec<String> {
+    params_schema["properties"]
+        .as_object()
+        .map(|props| {
+            props
+                .iter()
+                .filter(|(_, p)| p["x-weft-raw"] == Value::Bool(true))
+                .map(|(k, _)| k.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}

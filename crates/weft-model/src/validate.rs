@@ -189,6 +189,7 @@ pub fn validate(wf: &Workflow, catalog: &dyn NodeCatalog) -> Vec<Diagnostic> {
         let validator = schemas
             .entry(key)
             .or_insert_with(|| jsonschema::validator_for(&info.params_schema).ok());
+        let raw = crate::catalog::raw_param_keys(&info.params_schema);
         let params = Value::Object(node.params.clone());
         if let Some(v) = validator {
             for err in v.iter_errors(&params) {
@@ -204,7 +205,13 @@ pub fn validate(wf: &Workflow, catalog: &dyn NodeCatalog) -> Vec<Diagnostic> {
                 );
             }
         }
-        check_expressions(&node.params, &format!("{p}/params"), id, &mut r);
+        let templated: serde_json::Map<String, Value> = node
+            .params
+            .iter()
+            .filter(|(k, _)| !raw.contains(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        check_expressions(&templated, &format!("{p}/params"), id, &mut r);
         match catalog.ports(&node.node_type, &node.params) {
             Ok(ps) => ports[i] = Some(ps),
             Err(msg) => r.error("node.params.ports", format!("{p}/params"), id, msg),

@@ -373,3 +373,75 @@ fn a_sub_workflow_with_an_error_edge_is_a_catch_scope() {
         "{reason}"
     );
 }
+
+#[test]
+fn code_node_source_is_never_rendered_as_a_template() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let doc = json!({
+        "apiVersion": "weft/v1",
+        "name": "code",
+        "nodes": [{ "id": "js", "type": "code.js@1",
+                    "params": { "code": "return [{ literal: '{{ 1 + }}', n: $input.all().length }]" } }]
+    });
+    let file = write_doc(tmp.path(), "code.json", &doc);
+    let out = weft_in(
+        tmp.path(),
+        &[
+            "run",
+            file.to_str().expect("utf8"),
+            "--quiet",
+            "--input",
+            "[1, 2]",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let output: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(output, json!([{"literal": "{{ 1 + }}", "n": 2}]));
+}
+
+#[test]
+fn the_filesystem_agent_works_inside_weft_files_root_only() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let root = tmp.path().join("files");
+    std::fs::create_dir_all(&root).expect("root");
+    let doc = json!({
+        "apiVersion": "weft/v1",
+        "name": "files",
+        "nodes": [
+            { "id": "write", "type": "fs.file@1",
+              "params": { "operation": "write", "path": "out/{{ $json.name }}.txt", "content": "hi {{ $json.name }}", "createParents": true } },
+            { "id": "read", "type": "fs.file@1",
+              "params": { "operation": "read", "path": "out/ada.txt" } }
+        ],
+        "edges": [{ "from": { "node": "write" }, "to": { "node": "read" } }]
+    });
+    let file = write_doc(tmp.path(), "files.json", &doc);
+    let run = |root: Option<&std::path::Path>| {
+        let mut cmd = crate::weft();
+        cmd.args([
+            "run",
+            file.to_str().expect("utf8"),
+            "--quiet",
+            "--input",
+            r#"{"name":"ada"}"#,
+        ])
+        .arg("--data-dir")
+        .arg(tmp.path().join("data"));
+        match root {
+            Some(r) => cmd.env("WEFT_FILES_ROOT", r),
+            None => cmd.env_remove("WEFT_FILES_ROOT"),
+        };
+        cmd.output().expect("weft runs")
+    };
+    let out = run(Some(&root));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let output: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(output[0]["content"], json!("hi ada"));
+    assert_eq!(
+        std::fs::read_to_string(root.join("out/ada.txt")).expect("written"),
+        "hi ada"
+    );
+    let out = run(None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("WEFT_FILES_ROOT"), "{}", stderr(&out));
+}

@@ -83,6 +83,7 @@ fn info() -> &'static NodeTypeInfo {
                     "minLength": 1,
                     "description": "JavaScript, the body of a function: `return` the output. allItems: return an array of items (objects, or n8n-style {json} wrappers). eachItem: return one object (or an array, or null to drop the item). Sees $input.all(), $input.first(), $input.last(), items, $vars, $run, and in eachItem mode $json, $input.item and $itemIndex. console.log goes to the step's log. No I/O, timers or modules; code runs synchronously.",
                     "x-weft-editor": "javascript",
+                    "x-weft-raw": true,
                 },
                 "mode": {
                     "type": "string",
