@@ -178,7 +178,12 @@ impl StepContext {
     /// is stored. The id usually comes from a `credential` param.
     pub async fn credential(&self, id: &str) -> Result<Credential, NodeError> {
         let credential = self.services.credential(self, id).await?;
-        let mut stack: Vec<&Value> = credential.fields.values().collect();
+        let mut stack: Vec<&Value> = credential
+            .fields
+            .iter()
+            .filter(|(k, _)| !crate::NON_SECRET_CREDENTIAL_FIELDS.contains(&k.as_str()))
+            .map(|(_, v)| v)
+            .collect();
         while let Some(v) = stack.pop() {
             match v {
                 Value::String(s) => self.remember_secret(s),

@@ -160,6 +160,14 @@ pub struct ChildOutcome {
     pub error: Option<Value>,
 }
 
+/// Credential fields that locate or name things rather than prove identity: they are not
+/// redacted from run data (redacting "postgres" or "127.0.0.1" everywhere would destroy data).
+/// Every other string field is secret.
+pub const NON_SECRET_CREDENTIAL_FIELDS: &[&str] = &[
+    "host", "port", "user", "username", "database", "path", "in", "name", "tokenUrl", "clientId",
+    "scope", "readOnly", "baseUrl", "sslMode",
+];
+
 /// A decrypted credential, fetched with [`StepContext::credential`]. `Debug` never shows its
 /// fields.
 #[derive(Clone, PartialEq)]

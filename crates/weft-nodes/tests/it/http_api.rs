@@ -236,7 +236,16 @@ async fn oauth2_client_credentials_fetch_once_and_reuse_the_token() {
         let out = done(node.execute(&c, NodeInput::main(vec![])).await);
         assert_eq!(out.get("main").unwrap()[0]["body"], json!({ "ok": true }));
         // The token is a secret of the step, so the engine will redact it.
-        assert!(c.take_secrets().iter().any(|s| s == "at-0123456789"));
+        let secrets = c.take_secrets();
+        assert!(secrets.iter().any(|s| s == "at-0123456789"));
+        assert!(secrets.iter().any(|s| s == "s3cret"));
+        // Fields that only locate or name things are not secrets.
+        assert!(
+            !secrets
+                .iter()
+                .any(|s| s == "client" || s.ends_with("/token")),
+            "{secrets:?}"
+        );
     }
     assert_eq!(
         counters.token_calls.load(Ordering::SeqCst),
