@@ -91,6 +91,14 @@ enum Command {
     },
     /// Print the JSON Schema of the weft/v1 document format.
     Schema,
+    /// Show the next fire times of a workflow's cron triggers (in their time zones).
+    Schedule {
+        /// The workflow file.
+        file: PathBuf,
+        /// How many fire times per trigger.
+        #[arg(long, default_value_t = 5)]
+        count: usize,
+    },
     /// Store, list and delete encrypted credentials.
     Credentials {
         #[command(subcommand)]
@@ -209,6 +217,7 @@ fn registry() -> Arc<NodeRegistry> {
     // The FileSystem Agent works inside WEFT_FILES_ROOT only; without it, it refuses to run.
     let files_root = std::env::var_os(weft_nodes_system::FILES_ROOT_ENV).map(PathBuf::from);
     weft_nodes_system::register(&mut r, &weft_nodes_system::SystemConfig { files_root });
+    weft_nodes_db::register(&mut r);
     // A bad WEFT_LLM_MODE is reported when an AI node runs, not when weft starts.
     let mode = weft_nodes_ai::LlmMode::from_env().unwrap_or_else(|e| {
         eprintln!("warning: {e}; AI nodes call their endpoints live");
@@ -265,11 +274,61 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(args) => bench::run(args).await,
+        Command::Schedule { file, count } => schedule_preview(&file, count),
         Command::Credentials { command, data } => {
             credentials::run(command, open_store(&data).await?, &data.path()).await?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn schedule_preview(file: &std::path::Path, count: usize) -> Result<ExitCode> {
+    let wf = load::load_workflow(file)?;
+    let crons: Vec<_> = wf
+        .triggers
+        .iter()
+        .filter(|t| t.kind == weft_model::TriggerKind::Cron)
+        .collect();
+    if crons.is_empty() {
+        eprintln!("{}: no cron triggers", file.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let now = chrono::Utc::now();
+    let mut failed = false;
+    for t in crons {
+        let expression = t
+            .params
+            .get("expression")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let zone = t
+            .params
+            .get("timezone")
+            .and_then(Value::as_str)
+            .unwrap_or("UTC");
+        match weft_schedule::Schedule::parse(expression, zone) {
+            Ok(s) => {
+                println!("{} ({expression}, {zone}):", t.id);
+                for at in s.upcoming(now, count) {
+                    println!(
+                        "  {}  ({})",
+                        at.with_timezone(&s.time_zone())
+                            .format("%Y-%m-%d %H:%M:%S %Z"),
+                        at.format("%Y-%m-%dT%H:%M:%SZ")
+                    );
+                }
+            }
+            Err(e) => {
+                failed = true;
+                eprintln!("{}: {e}", t.id);
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(exit::INVALID)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn parse_input(input: Option<&str>) -> Result<Value> {

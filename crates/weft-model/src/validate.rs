@@ -324,6 +324,9 @@ pub fn validate(wf: &Workflow, catalog: &dyn NodeCatalog) -> Vec<Diagnostic> {
     let mut entries: Vec<usize> = Vec::new();
     for (t, trig) in wf.triggers.iter().enumerate() {
         let p = format!("/triggers/{t}");
+        if trig.kind == crate::document::TriggerKind::Cron {
+            check_cron(&trig.params, &p, &mut r);
+        }
         if !trigger_ids.insert(trig.id.as_str()) {
             r.error(
                 "trigger.id.duplicate",
@@ -500,6 +503,44 @@ fn holds_expression(root: &Value, pointer: &str) -> bool {
     match root.pointer(pointer) {
         Some(Value::String(s)) => weft_expr::contains_expression(s),
         _ => false,
+    }
+}
+
+/// A cron trigger needs `expression` (5 or 6 fields) and may give `timezone` (IANA, default UTC).
+fn check_cron(params: &serde_json::Map<String, Value>, p: &str, r: &mut Report) {
+    let zone = match params.get("timezone") {
+        None => "UTC",
+        Some(Value::String(z)) => z.as_str(),
+        Some(_) => {
+            r.error(
+                "trigger.cron.invalid",
+                format!("{p}/params/timezone"),
+                None,
+                "timezone must be an IANA name such as \"Europe/Paris\"".into(),
+            );
+            return;
+        }
+    };
+    let Some(Value::String(expression)) = params.get("expression") else {
+        r.error(
+            "trigger.cron.invalid",
+            format!("{p}/params/expression"),
+            None,
+            "a cron trigger needs params.expression, e.g. \"0 9 * * MON-FRI\"".into(),
+        );
+        return;
+    };
+    if let Err(e) = weft_schedule::Schedule::parse(expression, zone) {
+        let at = match e {
+            weft_schedule::ScheduleError::TimeZone(_) => "timezone",
+            _ => "expression",
+        };
+        r.error(
+            "trigger.cron.invalid",
+            format!("{p}/params/{at}"),
+            None,
+            e.to_string(),
+        );
     }
 }
 

@@ -445,3 +445,44 @@ fn the_filesystem_agent_works_inside_weft_files_root_only() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("WEFT_FILES_ROOT"), "{}", stderr(&out));
 }
+
+#[test]
+fn schedule_previews_cron_triggers_and_refuses_bad_ones() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let doc = |expression: &str| {
+        json!({
+            "apiVersion": "weft/v1",
+            "name": "cron",
+            "triggers": [{ "id": "nightly", "type": "cron", "node": "a",
+                           "params": { "expression": expression, "timezone": "Europe/Paris" } }],
+            "nodes": [{ "id": "a", "type": "core.noop@1" }]
+        })
+    };
+    let good = write_doc(tmp.path(), "good.json", &doc("30 2 * * *"));
+    let out = crate::weft()
+        .args(["schedule", good.to_str().expect("utf8"), "--count", "3"])
+        .output()
+        .expect("weft runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("nightly (30 2 * * *, Europe/Paris):"),
+        "{text}"
+    );
+    assert_eq!(text.matches(" 02:30:00 ").count(), 3, "{text}");
+    let bad = write_doc(tmp.path(), "bad.json", &doc("0 25 * * *"));
+    let out = crate::weft()
+        .args(["schedule", bad.to_str().expect("utf8")])
+        .output()
+        .expect("weft runs");
+    assert_eq!(out.status.code(), Some(2));
+    let out = crate::weft()
+        .args(["validate", bad.to_str().expect("utf8")])
+        .output()
+        .expect("weft runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stdout(&out).contains("/triggers/0/params/expression")
+            || stderr(&out).contains("/triggers/0/params/expression")
+    );
+}
