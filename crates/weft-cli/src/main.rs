@@ -218,6 +218,8 @@ fn registry() -> Arc<NodeRegistry> {
     let files_root = std::env::var_os(weft_nodes_system::FILES_ROOT_ENV).map(PathBuf::from);
     weft_nodes_system::register(&mut r, &weft_nodes_system::SystemConfig { files_root });
     weft_nodes_db::register(&mut r);
+    let models_root = std::env::var_os(weft_nodes_ml::MODELS_ROOT_ENV).map(PathBuf::from);
+    weft_nodes_ml::register(&mut r, models_root);
     // A bad WEFT_LLM_MODE is reported when an AI node runs, not when weft starts.
     let mode = weft_nodes_ai::LlmMode::from_env().unwrap_or_else(|e| {
         eprintln!("warning: {e}; AI nodes call their endpoints live");
