@@ -234,8 +234,16 @@ async fn open_engine(data: &DataDir) -> Result<Engine> {
     let store = weft_store::SqliteStore::open(&dir)
         .with_context(|| format!("cannot open the database in {}", dir.display()))?;
     let store: Arc<dyn Store> = store;
+    // Expressions see only the environment variables named in WEFT_ENV_ALLOWLIST ($env).
+    let allow: Vec<String> = std::env::var("WEFT_ENV_ALLOWLIST")
+        .unwrap_or_default()
+        .split(',')
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .collect();
     let config = EngineConfig {
         vault: Some(credentials::load_vault(&dir)?),
+        env_allowlist: Arc::new(allow),
         ..EngineConfig::default()
     };
     Ok(Engine::new(store, registry(), config).await?)

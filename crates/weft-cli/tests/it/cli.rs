@@ -486,3 +486,34 @@ fn schedule_previews_cron_triggers_and_refuses_bad_ones() {
             || stderr(&out).contains("/triggers/0/params/expression")
     );
 }
+
+#[test]
+fn expressions_see_only_allow_listed_environment_variables() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let doc = json!({
+        "apiVersion": "weft/v1",
+        "name": "env",
+        "nodes": [{ "id": "s", "type": "core.set@1",
+                    "params": { "fields": { "greeting": "{{ $env.WEFT_TEST_GREETING ?? 'none' }}",
+                                            "secret": "{{ $env.WEFT_TEST_SECRET ?? 'none' }}" } } }]
+    });
+    let file = write_doc(tmp.path(), "env.json", &doc);
+    let out = crate::weft()
+        .args([
+            "run",
+            file.to_str().expect("utf8"),
+            "--quiet",
+            "--input",
+            "{}",
+        ])
+        .arg("--data-dir")
+        .arg(tmp.path())
+        .env("WEFT_TEST_GREETING", "hello")
+        .env("WEFT_TEST_SECRET", "do-not-show")
+        .env("WEFT_ENV_ALLOWLIST", "WEFT_TEST_GREETING, OTHER")
+        .output()
+        .expect("weft runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let output: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(output, json!([{ "greeting": "hello", "secret": "none" }]));
+}
