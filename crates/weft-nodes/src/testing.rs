@@ -148,3 +148,67 @@ pub fn params(v: Value) -> Map<String, Value> {
         _ => panic!("params must be an object"),
     }
 }
+
+/// Checks every node type of a registry documents itself: a valid, closed 2020-12 params schema
+/// with `required`, a description on every property, a display name, a category among
+/// `categories`, a description with an example (unless it takes no params), and examples that
+/// validate, give ports, and turn invalid with an unknown param added.
+pub fn check_catalog(r: &weft_node_api::NodeRegistry, categories: &[&str]) {
+    use weft_model::NodeCatalog;
+    for info in r.all() {
+        let name = info.type_ref.to_string();
+        let schema = &info.params_schema;
+        jsonschema::meta::validate(schema)
+            .unwrap_or_else(|e| panic!("{name}: invalid schema: {e}"));
+        assert_eq!(
+            schema["$schema"], "https://json-schema.org/draft/2020-12/schema",
+            "{name}"
+        );
+        assert_eq!(schema["type"], "object", "{name}");
+        assert_eq!(schema["additionalProperties"], false, "{name}");
+        assert!(schema["required"].is_array(), "{name}");
+        let props = schema["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{name}: no properties"));
+        for (prop, spec) in props {
+            let text = spec["description"].as_str().unwrap_or_default();
+            assert!(
+                !text.is_empty(),
+                "{name}: property {prop} has no description"
+            );
+        }
+        assert!(!info.display_name.is_empty(), "{name}");
+        assert!(categories.contains(&info.category.as_str()), "{name}");
+        assert!(
+            info.description.contains("Example") || props.is_empty(),
+            "{name}"
+        );
+
+        let validator = jsonschema::validator_for(schema).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let examples = schema["examples"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name}: no examples"));
+        assert!(!examples.is_empty(), "{name}");
+        for ex in examples {
+            let errors: Vec<String> = validator.iter_errors(ex).map(|e| e.to_string()).collect();
+            assert!(
+                errors.is_empty(),
+                "{name}: example {ex} does not validate: {errors:?}"
+            );
+            let Value::Object(params) = ex else {
+                panic!("{name}: example is not an object")
+            };
+            r.ports(&info.type_ref, params)
+                .unwrap_or_else(|e| panic!("{name}: example {ex} gives no ports: {e}"));
+        }
+        // Closed: an unknown param is refused.
+        let mut with_typo = examples[0].clone();
+        if let Some(m) = with_typo.as_object_mut() {
+            m.insert("surelyNotAParam".into(), Value::Bool(true));
+        }
+        assert!(
+            !validator.is_valid(&with_typo),
+            "{name}: accepts unknown params"
+        );
+    }
+}
