@@ -15,6 +15,8 @@ pub(crate) struct SyntaxError {
     pub pos: usize,
     /// What is wrong.
     pub message: String,
+    /// The error is a misspelt `$` name: a script engine must not be asked to run it instead.
+    pub unknown_dollar: bool,
 }
 
 impl SyntaxError {
@@ -23,6 +25,7 @@ impl SyntaxError {
         SyntaxError {
             pos,
             message: message.into(),
+            unknown_dollar: false,
         }
     }
 }

@@ -37,6 +37,12 @@
 //! - `NaN` and `±Infinity` become `null` in a raw JSON result, as `JSON.stringify` writes them.
 //! - There is no assignment, no statements, no `new`, no regular expressions, no `Math.random`.
 //!
+//! An expression outside this subset that is valid JavaScript (a regular expression, `new
+//! Date(…)`, a block-bodied arrow function, a bitwise operator, …) runs on the
+//! [`ScriptEngine`] the process installed (QuickJS from `weft-js` in the `weft` binary), with the
+//! same names and the usual JavaScript semantics; without one it is a parse error. A misspelt
+//! `$` name is always reported here, never handed over.
+//!
 //! # Names
 //!
 //! | name | value |
@@ -69,11 +75,13 @@ mod lexer;
 mod methods;
 mod number;
 mod parser;
+mod script;
 mod template;
 mod time;
 mod val;
 
 pub use compiled::CompiledValue;
+pub use script::{ScriptEngine, install_script_engine, script_engine};
 pub use template::{Template, contains_expression};
 
 use serde_json::{Map, Value};

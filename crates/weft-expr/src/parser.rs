@@ -653,7 +653,10 @@ impl Parser<'_> {
                 } else if let Some((_, g)) = GLOBALS.iter().find(|(g, _)| *g == n) {
                     Expr::Global(*g)
                 } else {
-                    return Err(SyntaxError::new(pos, self.unknown_name(n)));
+                    return Err(SyntaxError {
+                        unknown_dollar: n.starts_with('$'),
+                        ..SyntaxError::new(pos, self.unknown_name(n))
+                    });
                 }
             }
         };

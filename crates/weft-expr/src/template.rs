@@ -3,6 +3,7 @@
 use crate::ast::{Expr, Root};
 use crate::eval::Ctx;
 use crate::lexer::{LexError, Until, lex};
+use crate::script::{ScriptEngine, find_close, script_engine};
 use crate::val::Val;
 use crate::{ExprError, MAX_STRING_BYTES, Scope};
 use serde_json::Value;
@@ -25,6 +26,17 @@ pub struct Template {
 enum Part {
     Text(String),
     Expr(Box<Code>),
+    /// JavaScript outside the native subset, run by the installed [`ScriptEngine`].
+    Script(Box<ScriptCode>),
+}
+
+/// One `{{ }}` for the script engine.
+#[derive(Debug, Clone, PartialEq)]
+struct ScriptCode {
+    /// The expression's source, trimmed.
+    source: String,
+    /// Where `source` starts in the template.
+    offset: usize,
 }
 
 /// One parsed `{{ }}`.
@@ -106,18 +118,35 @@ impl Template {
                 parts.push(Part::Text(source[rest..open].to_string()));
             }
             let start = open + 2;
-            let (toks, end) = lex(source, start, Until::DoubleBrace, 0).map_err(|e| match e {
-                LexError::Unclosed => ExprError {
-                    message: "`{{` is never closed with `}}`".into(),
-                    expression: source[start..].trim().to_string(),
-                    position: open,
-                },
-                LexError::Syntax(e) => ExprError {
-                    message: e.message,
-                    expression: rough_source(source, start),
-                    position: e.pos,
-                },
-            })?;
+            let (toks, end) = match lex(source, start, Until::DoubleBrace, 0) {
+                Ok(lexed) => lexed,
+                Err(LexError::Unclosed) => {
+                    return Err(ExprError {
+                        message: "`{{` is never closed with `}}`".into(),
+                        expression: source[start..].trim().to_string(),
+                        position: open,
+                    });
+                }
+                Err(LexError::Syntax(e)) => {
+                    let script = script_engine()
+                        .zip(find_close(source, start))
+                        .and_then(|(engine, end)| script_part(engine, source, start, end));
+                    match script {
+                        Some((part, end)) => {
+                            parts.push(part);
+                            rest = end + 2;
+                            continue;
+                        }
+                        None => {
+                            return Err(ExprError {
+                                message: e.message,
+                                expression: rough_source(source, start),
+                                position: e.pos,
+                            });
+                        }
+                    }
+                }
+            };
             let inner = &source[start..end];
             let trimmed = inner.trim();
             if trimmed.is_empty() {
@@ -128,11 +157,26 @@ impl Template {
                 });
             }
             let offset = start + (inner.len() - inner.trim_start().len());
-            let expr = crate::parser::parse(source, toks).map_err(|e| ExprError {
-                message: e.message,
-                expression: trimmed.to_string(),
-                position: e.pos,
-            })?;
+            let expr = match crate::parser::parse(source, toks) {
+                Ok(expr) => expr,
+                Err(e) => {
+                    // Valid JavaScript outside the subset goes to the script engine; a
+                    // misspelt `$` name stays an error the editor can point at.
+                    let script = script_engine()
+                        .filter(|_| !e.unknown_dollar)
+                        .and_then(|engine| script_part(engine, source, start, end));
+                    if let Some((part, end)) = script {
+                        parts.push(part);
+                        rest = end + 2;
+                        continue;
+                    }
+                    return Err(ExprError {
+                        message: e.message,
+                        expression: trimmed.to_string(),
+                        position: e.pos,
+                    });
+                }
+            };
             parts.push(Part::Expr(Box::new(Code {
                 path: plain_path(&expr),
                 expr,
@@ -144,7 +188,10 @@ impl Template {
         if rest < source.len() {
             parts.push(Part::Text(source[rest..].to_string()));
         }
-        let exprs = parts.iter().filter(|p| matches!(p, Part::Expr(_))).count();
+        let exprs = parts
+            .iter()
+            .filter(|p| matches!(p, Part::Expr(_) | Part::Script(_)))
+            .count();
         let blank_text = parts
             .iter()
             .all(|p| !matches!(p, Part::Text(t) if !t.trim().is_empty()));
@@ -156,7 +203,7 @@ impl Template {
 
     /// True when the template has no expression: it renders to its own text.
     pub fn is_static(&self) -> bool {
-        !self.parts.iter().any(|p| matches!(p, Part::Expr(_)))
+        self.parts.iter().all(|p| matches!(p, Part::Text(_)))
     }
 
     /// True when the whole string is one `{{ expr }}`, so render returns the raw value.
@@ -168,6 +215,7 @@ impl Template {
     pub fn expressions(&self) -> impl Iterator<Item = &str> {
         self.parts.iter().filter_map(|p| match p {
             Part::Expr(code) => Some(code.source.as_str()),
+            Part::Script(code) => Some(code.source.as_str()),
             Part::Text(_) => None,
         })
     }
@@ -177,9 +225,15 @@ impl Template {
     pub fn render(&self, scope: &Scope<'_>) -> Result<Value, ExprError> {
         let mut cx = Ctx::new(scope);
         if self.raw
+            && let Some(Part::Script(code)) =
+                self.parts.iter().find(|p| !matches!(p, Part::Text(_)))
+        {
+            return Ok(run_script(code, scope)?.unwrap_or(Value::Null));
+        }
+        if self.raw
             && let Some(code) = self.parts.iter().find_map(|p| match p {
                 Part::Expr(code) => Some(code),
-                Part::Text(_) => None,
+                _ => None,
             })
         {
             if let Some(v) = code.path.as_deref().and_then(|p| resolve(scope.json, p)) {
@@ -196,6 +250,21 @@ impl Template {
         for part in &self.parts {
             match part {
                 Part::Text(t) => out.push_str(t),
+                Part::Script(code) => {
+                    if let Some(v) = run_script(code, scope)? {
+                        cx.at(&code.source, code.offset);
+                        cx.write_template(&mut out, Val::Own(v), code.offset)?;
+                    }
+                    if out.len() > MAX_STRING_BYTES {
+                        return Err(cx.err(
+                            code.offset,
+                            format!(
+                                "the text would be longer than {} MB",
+                                MAX_STRING_BYTES / 1024 / 1024
+                            ),
+                        ));
+                    }
+                }
                 Part::Expr(code) => {
                     cx.at(&code.source, code.offset);
                     let v = match code.path.as_deref().and_then(|p| resolve(scope.json, p)) {
@@ -217,4 +286,40 @@ impl Template {
         }
         Ok(Value::String(out))
     }
+}
+
+/// A script part for the `{{ }}` whose inside is `source[start..end]`, with the index of its
+/// closing `}}`; `None` when the engine does not accept it as an expression either (the
+/// native error is then the better one to show).
+fn script_part(
+    engine: &dyn ScriptEngine,
+    source: &str,
+    start: usize,
+    end: usize,
+) -> Option<(Part, usize)> {
+    let inner = &source[start..end];
+    let trimmed = inner.trim();
+    if trimmed.is_empty() || engine.check(trimmed).is_err() {
+        return None;
+    }
+    let offset = start + (inner.len() - inner.trim_start().len());
+    Some((
+        Part::Script(Box::new(ScriptCode {
+            source: trimmed.to_string(),
+            offset,
+        })),
+        end,
+    ))
+}
+
+/// Runs a script part with the installed engine.
+fn run_script(code: &ScriptCode, scope: &Scope<'_>) -> Result<Option<Value>, ExprError> {
+    let err = |message: String| ExprError {
+        message,
+        expression: code.source.clone(),
+        position: code.offset,
+    };
+    let engine = script_engine()
+        .ok_or_else(|| err("no JavaScript engine is installed to run this expression".into()))?;
+    engine.eval(&code.source, scope).map_err(err)
 }

@@ -8,6 +8,13 @@
 //! constructors are removed before user code runs.
 #![warn(missing_docs)]
 
+mod expr;
+
+pub use expr::{
+    EXPR_MAX_OUTPUT_BYTES, EXPR_MEMORY_BYTES, EXPR_STACK_BYTES, EXPR_TIME, QuickJsExpressions,
+    install_expression_engine,
+};
+
 use rquickjs::{CatchResultExt, CaughtError, Context, Function, Runtime};
 use serde_json::Value;
 use std::cell::RefCell;
@@ -117,7 +124,7 @@ static LIFECYCLE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// Lines the wrapper puts before the user's code.
 const WRAP_LINES: usize = 1;
 
-/// Runs before user code: console, and no way to compile code from strings.
+/// Runs before user code: console.
 const PRELUDE: &str = r#"
 (() => {
   const log = globalThis.__weft_log;
@@ -133,6 +140,12 @@ const PRELUDE: &str = r#"
     log: method('log'), info: method('info'), warn: method('warn'),
     error: method('error'), debug: method('debug'),
   });
+})();
+"#;
+
+/// Runs before user code and expressions: no way to compile code from strings.
+const HARDEN: &str = r#"
+(() => {
   const refuse = function () { throw new EvalError('compiling code from strings is not allowed'); };
   const kinds = [
     Function,
@@ -233,6 +246,7 @@ fn run_here(
             g.set("__weft_log", f).map_err(engine)?;
         }
         ctx.eval::<(), _>(PRELUDE).map_err(engine)?;
+        ctx.eval::<(), _>(HARDEN).map_err(engine)?;
         for (name, value) in globals {
             let text = serde_json::to_string(value).map_err(|e| JsError::Engine(e.to_string()))?;
             let v = ctx.json_parse(text).map_err(engine)?;

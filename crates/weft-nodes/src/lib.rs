@@ -27,6 +27,7 @@ pub use nodes::if_node::IfNode;
 pub use nodes::map::MapNode;
 pub use nodes::merge::MergeNode;
 pub use nodes::noop::NoopNode;
+pub use nodes::respond::{RESPONSE_PORT, RespondNode};
 pub use nodes::set::SetNode;
 pub use nodes::subworkflow::SubworkflowNode;
 pub use nodes::switch::SwitchNode;
@@ -37,6 +38,9 @@ use weft_node_api::NodeRegistry;
 
 /// Registers every built-in node type.
 pub fn register_builtins(registry: &mut NodeRegistry) {
+    // Expressions outside the native subset run on the Code node's engine (QuickJS), in the
+    // same kind of sandbox; installing it is process-wide and idempotent.
+    weft_js::install_expression_engine();
     registry.register(Arc::new(NoopNode));
     registry.register(Arc::new(SetNode));
     registry.register(Arc::new(AggregateNode));
@@ -49,4 +53,5 @@ pub fn register_builtins(registry: &mut NodeRegistry) {
     registry.register(Arc::new(HttpRequestNode::new()));
     registry.register(Arc::new(ErrorNode));
     registry.register(Arc::new(CodeNode));
+    registry.register(Arc::new(RespondNode));
 }
