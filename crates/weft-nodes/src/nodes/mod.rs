@@ -8,6 +8,7 @@ pub mod if_node;
 pub mod map;
 pub mod merge;
 pub mod noop;
+pub mod respond;
 pub mod set;
 pub mod subworkflow;
 pub mod switch;

@@ -26,6 +26,7 @@ fn all_builtins_are_registered() {
             "core.map@1",
             "core.merge@1",
             "core.noop@1",
+            "core.respond@1",
             "core.set@1",
             "core.subworkflow@1",
             "core.switch@1",

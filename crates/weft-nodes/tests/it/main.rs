@@ -11,6 +11,7 @@ mod if_node;
 mod map;
 mod merge;
 mod noop;
+mod respond;
 mod set;
 mod subworkflow;
 mod switch;
