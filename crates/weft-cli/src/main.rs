@@ -3,6 +3,7 @@
 mod bench;
 mod credentials;
 mod load;
+mod nodes;
 mod progress;
 
 use anyhow::{Context, Result, anyhow};
@@ -83,8 +84,10 @@ enum Command {
         #[arg(long)]
         watch: bool,
     },
-    /// List the node types this build knows.
+    /// The node types this build knows: `weft nodes list`, `weft nodes show TYPE`.
     Nodes {
+        #[command(subcommand)]
+        command: Option<nodes::NodesCommand>,
         /// Print the full catalog (with params schemas) as JSON.
         #[arg(long)]
         json: bool,
@@ -190,6 +193,13 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    // `weft nodes list | head` must end quietly when the reader goes away, as Unix tools do,
+    // instead of panicking on a failed print. Network writes never raise SIGPIPE (the
+    // standard library sends with MSG_NOSIGNAL).
+    // SAFETY: called before any thread starts; restores the signal's default disposition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -262,23 +272,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Validate { files, json } => Ok(validate_files(&files, json)),
         Command::Runs { command, data } => runs(command, &data).await,
         Command::Resume { data, watch } => resume(&data, watch).await,
-        Command::Nodes { json } => {
-            let reg = registry();
-            if json {
-                println!("{}", serde_json::to_string_pretty(&reg.all())?);
-            } else {
-                for info in reg.all() {
-                    println!(
-                        "{:<24} {:<12} {:<10} {}",
-                        info.type_ref.to_string(),
-                        info.category,
-                        format!("{:?}", info.purity).to_lowercase(),
-                        info.display_name
-                    );
-                }
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Nodes { command, json } => nodes::run(&registry(), command, json),
         Command::Schema => {
             println!("{}", include_str!("../../../schemas/weft-v1.schema.json"));
             Ok(ExitCode::SUCCESS)

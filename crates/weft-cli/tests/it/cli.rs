@@ -251,7 +251,10 @@ fn schema_and_node_catalog_are_printable() {
     assert!(out.status.success());
     let schema: Value = serde_json::from_str(&stdout(&out)).expect("schema is JSON");
     assert_eq!(schema["properties"]["apiVersion"]["const"], "weft/v1");
-    let nodes = weft().args(["nodes", "--json"]).output().expect("run");
+    let nodes = weft()
+        .args(["nodes", "list", "--json"])
+        .output()
+        .expect("run");
     let catalog: Value = serde_json::from_str(&stdout(&nodes)).expect("json");
     assert!(
         catalog
@@ -516,4 +519,125 @@ fn expressions_see_only_allow_listed_environment_variables() {
     assert!(out.status.success(), "{}", stderr(&out));
     let output: Value = serde_json::from_str(&stdout(&out)).expect("json");
     assert_eq!(output, json!([{ "greeting": "hello", "secret": "none" }]));
+}
+
+#[test]
+fn nodes_list_and_show_print_the_catalog() {
+    let list = weft().args(["nodes", "list"]).output().expect("run");
+    assert!(list.status.success());
+    let text = stdout(&list);
+    for t in [
+        "data.csv@1",
+        "db.query@1",
+        "http.request@1",
+        "ml.onnx@1",
+        "util.log@1",
+    ] {
+        assert!(text.contains(t), "{t} missing from\n{text}");
+    }
+    // `weft nodes` alone lists too.
+    assert_eq!(stdout(&weft().arg("nodes").output().expect("run")), text);
+
+    let show = weft()
+        .args(["nodes", "show", "data.csv"])
+        .output()
+        .expect("run");
+    assert!(show.status.success(), "{}", stderr(&show));
+    let text = stdout(&show);
+    assert!(text.starts_with("data.csv@1 — CSV Processor"), "{text}");
+    assert!(
+        text.contains("params schema:") && text.contains("\"delimiter\""),
+        "{text}"
+    );
+    assert!(text.contains("ports (with default params):"), "{text}");
+
+    let json = weft()
+        .args(["nodes", "show", "http.request@1", "--json"])
+        .output()
+        .expect("run");
+    let entry: Value = serde_json::from_str(&stdout(&json)).expect("json");
+    assert_eq!(entry["type"], "http.request@1");
+    assert_eq!(entry["paramsSchema"]["type"], "object");
+    assert_eq!(entry["ports"]["inputs"][0]["name"], "main");
+
+    let missing = weft()
+        .args(["nodes", "show", "core.set@9"])
+        .output()
+        .expect("run");
+    assert!(!missing.status.success());
+    assert!(
+        stderr(&missing).contains("this build has core.set@1"),
+        "{}",
+        stderr(&missing)
+    );
+    let missing = weft().args(["nodes", "show", "set"]).output().expect("run");
+    assert!(
+        stderr(&missing).contains("did you mean core.set"),
+        "{}",
+        stderr(&missing)
+    );
+}
+
+#[test]
+fn expressions_beyond_the_native_subset_run_in_the_sandbox() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let doc = json!({
+        "apiVersion": "weft/v1",
+        "name": "js-expressions",
+        "nodes": [{
+            "id": "shape",
+            "type": "core.set@1",
+            "params": {"fields": {
+                "user": "{{ $json.email.replace(/@.*$/, '') }}",
+                "initials": "{{ $json.name.split(/\\s+/).map(w => { return w[0]; }).join('') }}",
+                "flags": "{{ $json.flags | 4 }}",
+                "label": "#{{ $itemIndex }} {{ new Date($now).getUTCFullYear() > 2000 }}"
+            }}
+        }]
+    });
+    let file = write_doc(tmp.path(), "js.json", &doc);
+    let data = tmp.path().join("data");
+    let out = weft_in(
+        &data,
+        &[
+            "run",
+            file.to_str().expect("utf8"),
+            "--input",
+            r#"[{"email":"ada@example.com","name":"Ada King Lovelace","flags":1}]"#,
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let output: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(output[0]["user"], "ada");
+    assert_eq!(output[0]["initials"], "AKL");
+    assert_eq!(output[0]["flags"], 5);
+    assert_eq!(output[0]["label"], "#0 true");
+
+    // A failing JavaScript expression names the node, the parameter, the expression and where
+    // it starts.
+    let doc = json!({
+        "apiVersion": "weft/v1",
+        "name": "js-fails",
+        "nodes": [{
+            "id": "shape",
+            "type": "core.set@1",
+            "params": {"fields": {"user": "id {{ $json.missing.replace(/x/, '') }}"}}
+        }]
+    });
+    let file = write_doc(tmp.path(), "fails.json", &doc);
+    let out = weft_in(
+        &data,
+        &["run", file.to_str().expect("utf8"), "--input", "{}"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    for part in [
+        "shape",
+        "/fields/user",
+        "$json.missing.replace(/x/, '')",
+        "TypeError",
+        "position 6",
+    ] {
+        assert!(err.contains(part), "{part:?} missing from: {err}");
+    }
 }
