@@ -8,6 +8,8 @@
 //! - a run row and its journal never disagree: a batch's events and its run update commit in
 //!   one transaction.
 
+pub mod control;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -149,6 +151,17 @@ pub enum ControlRequest {
     Resume,
 }
 
+/// A control request taken from the store by the owner that drives the run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TakenControl {
+    /// The run's organization and team, to give the request back if the run let go meanwhile.
+    pub scope: TenantScope,
+    /// The run.
+    pub run_id: RunId,
+    /// What was asked.
+    pub request: ControlRequest,
+}
+
 impl ControlRequest {
     /// The lowercase name stored in the database.
     pub fn as_str(self) -> &'static str {
@@ -189,6 +202,9 @@ pub struct NewRun {
     pub id: RunId,
     /// The workflow version it executes.
     pub workflow_version_id: String,
+    /// The stored workflow ([`control::WorkflowRecord`]) it belongs to, when started through
+    /// the API; `None` for documents run directly from a file.
+    pub workflow_id: Option<String>,
     /// Workflow name, kept on the run for listing.
     pub workflow_name: String,
     /// The input items.
@@ -212,6 +228,8 @@ pub struct RunRecord {
     pub scope: TenantScope,
     /// Executed workflow version.
     pub workflow_version_id: String,
+    /// The stored workflow, when there is one.
+    pub workflow_id: Option<String>,
     /// Workflow name.
     pub workflow_name: String,
     /// Current status.
@@ -310,6 +328,12 @@ pub struct RunFilter {
     pub top_level_only: bool,
     /// Only children of this run.
     pub parent_run_id: Option<RunId>,
+    /// Only runs of these stored workflows (any when empty).
+    pub workflow_ids: Vec<String>,
+    /// Only runs created at or after this time.
+    pub created_after: Option<DateTime<Utc>>,
+    /// Only runs created before this time.
+    pub created_before: Option<DateTime<Utc>>,
 }
 
 /// One page of a listing, newest first.
@@ -409,6 +433,18 @@ pub enum StoreError {
         /// The object that has it.
         other_id: String,
     },
+    /// An edit named a revision that is not the current one (someone else changed it).
+    #[error("{what} {id} is at revision {actual}, the change expected {expected}")]
+    RevisionMismatch {
+        /// Kind of object.
+        what: &'static str,
+        /// Its id.
+        id: String,
+        /// The revision the change was based on.
+        expected: i64,
+        /// The current revision.
+        actual: i64,
+    },
     /// The store was shut down.
     #[error("the store is closed")]
     Closed,
@@ -440,6 +476,39 @@ pub trait Store: Send + Sync + 'static {
     /// Creates a run durably. With an idempotency key (or a parent key) already used in this
     /// scope, returns the existing run and `false`.
     async fn create_run(&self, scope: &TenantScope, run: NewRun) -> StoreResult<(RunRecord, bool)>;
+    /// Creates a run whose journal starts with `seed` (entries 1..=n, at the run's creation
+    /// time), e.g. a retry that keeps the steps that succeeded before. Backends shared between
+    /// processes must make this atomic (the default creates, then appends: another process
+    /// could claim the run in between); with a used idempotency key it returns the existing run
+    /// and `false` and writes nothing.
+    async fn create_run_seeded(
+        &self,
+        scope: &TenantScope,
+        run: NewRun,
+        seed: Vec<Value>,
+    ) -> StoreResult<(RunRecord, bool)> {
+        let at = run.created_at;
+        let (record, created) = self.create_run(scope, run).await?;
+        if created && !seed.is_empty() {
+            let entries = seed
+                .into_iter()
+                .enumerate()
+                .map(|(i, event)| JournalEntry {
+                    seq: i as u64 + 1,
+                    at,
+                    event,
+                })
+                .collect();
+            self.write(WriteBatch {
+                run_id: record.id,
+                entries,
+                update: None,
+            })
+            .wait()
+            .await?;
+        }
+        Ok((record, created))
+    }
     /// Reads one run.
     async fn get_run(&self, scope: &TenantScope, id: RunId) -> StoreResult<Option<RunRecord>>;
     /// Lists runs newest first.
@@ -507,9 +576,18 @@ pub trait Store: Send + Sync + 'static {
     async fn list_credentials(&self, scope: &TenantScope) -> StoreResult<Vec<CredentialInfo>>;
     /// Deletes a credential; false when there was none.
     async fn delete_credential(&self, scope: &TenantScope, id: &str) -> StoreResult<bool>;
-    /// Takes (and clears) pending control requests for runs this owner drives.
-    async fn take_control_requests(
-        &self,
-        owner: &OwnerId,
-    ) -> StoreResult<Vec<(RunId, ControlRequest)>>;
+    /// Takes (and clears) pending control requests for runs this owner drives, by run id.
+    async fn take_control_requests(&self, owner: &OwnerId) -> StoreResult<Vec<TakenControl>>;
+
+    /// Waits until there may be new work (a run created, released or due, a control request)
+    /// or `timeout` passes. Stores shared between processes wake on other processes' writes
+    /// (PostgreSQL: `LISTEN/NOTIFY`); the default just sleeps.
+    async fn wait_for_work(&self, timeout: std::time::Duration) {
+        tokio::time::sleep(timeout).await
+    }
+    /// True when the database is reachable and its schema is the one this build expects
+    /// (`/readyz`).
+    async fn ready(&self) -> StoreResult<()> {
+        Ok(())
+    }
 }

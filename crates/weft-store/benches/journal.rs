@@ -53,6 +53,7 @@ async fn create(store: &SqliteStore, scope: &TenantScope, version: &str) -> Stor
     let run = NewRun {
         id: RunId::new(),
         workflow_version_id: version.to_owned(),
+        workflow_id: None,
         workflow_name: "bench".into(),
         input: json!([{"n": 1}]),
         parent: None,

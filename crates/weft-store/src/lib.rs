@@ -27,8 +27,13 @@
 //!   `NotFound`, [`Store::load_journal`] of a run outside the scope is `NotFound`;
 //! - a list cursor is the last run id of the previous page; a cursor that is not a run id is a
 //!   `Database` error; a `limit` of 0 is treated as 1.
+//!
+//! [`SqliteStore`] also implements the control plane
+//! ([`weft_store_api::control::ControlPlane`]); the `control` module's documentation lists
+//! its choices where the contract leaves room.
 
 mod checkpoint;
+mod control;
 mod credentials;
 mod owners;
 mod read;
@@ -49,8 +54,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use weft_store_api::{
     Claimable, Commit, ControlRequest, CredentialInfo, JournalEntry, NewCredential, NewRun,
-    OwnerId, Page, RunFilter, RunId, RunRecord, Store, StoreError, StoreResult, TenantScope,
-    WriteBatch,
+    OwnerId, Page, RunFilter, RunId, RunRecord, Store, StoreError, StoreResult, TakenControl,
+    TenantScope, WriteBatch,
 };
 use writer::Writer;
 
@@ -192,6 +197,25 @@ impl Store for SqliteStore {
         let input = rows::json(&run.input);
         self.writer
             .call(move |c| runs::create_run(c, &scope, run, &input))
+            .await
+    }
+
+    async fn create_run_seeded(
+        &self,
+        scope: &TenantScope,
+        run: NewRun,
+        seed: Vec<Value>,
+    ) -> StoreResult<(RunRecord, bool)> {
+        let scope = scope.clone();
+        let input = rows::json(&run.input);
+        self.writer
+            .call(move |c| {
+                let (record, created) = runs::create_run(c, &scope, run, &input)?;
+                if created && !seed.is_empty() {
+                    runs::seed_journal(c, &record, &seed)?;
+                }
+                Ok((record, created))
+            })
             .await
     }
 
@@ -345,10 +369,7 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn take_control_requests(
-        &self,
-        owner: &OwnerId,
-    ) -> StoreResult<Vec<(RunId, ControlRequest)>> {
+    async fn take_control_requests(&self, owner: &OwnerId) -> StoreResult<Vec<TakenControl>> {
         let me = owner.0.clone();
         let probe = me.clone();
         if !self

@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use uuid::Uuid;
 use weft_store_api::{
-    Claimable, ControlRequest, RunId, RunStatus, StoreError, StoreResult, TenantScope,
+    Claimable, ControlRequest, RunId, RunStatus, StoreError, StoreResult, TakenControl, TenantScope,
 };
 
 /// Lock files of this store's owners, and what is known about others.
@@ -314,19 +314,27 @@ pub(crate) fn request_control(
 
 /// Takes and clears the control requests of runs `owner` drives (writer side; the select and
 /// the update are one transaction).
-pub(crate) fn take_control(
-    conn: &Connection,
-    owner: &str,
-) -> StoreResult<Vec<(RunId, ControlRequest)>> {
+pub(crate) fn take_control(conn: &Connection, owner: &str) -> StoreResult<Vec<TakenControl>> {
     let op = "taking control requests";
     let mut stmt = conn
-        .prepare_cached("SELECT id, control FROM runs WHERE owner = ?1 AND control IS NOT NULL")
+        .prepare_cached(
+            "SELECT org_id, team_id, id, control FROM runs
+             WHERE owner = ?1 AND control IS NOT NULL ORDER BY id",
+        )
         .map_err(db(op))?;
     let mut rows = stmt.query([owner]).map_err(db(op))?;
     let mut taken = Vec::new();
     while let Some(row) = rows.next().map_err(db(op))? {
-        let id = run_id_from_row(row, 0, "run with a control request")?;
-        taken.push((id, control_from_row(row, 1, &format!("run {id}"))?));
+        let run_id = run_id_from_row(row, 2, "run with a control request")?;
+        let what = format!("run {run_id}");
+        taken.push(TakenControl {
+            scope: TenantScope {
+                org_id: req_text(row, 0, &what, "org_id")?,
+                team_id: crate::rows::text(row, 1, &what, "team_id")?,
+            },
+            run_id,
+            request: control_from_row(row, 3, &what)?,
+        });
     }
     drop(rows);
     conn.prepare_cached("UPDATE runs SET control = NULL WHERE owner = ?1 AND control IS NOT NULL")

@@ -2,7 +2,7 @@
 //! connection, so the writer can run the same queries inside its transaction.
 
 use crate::rows::{
-    RUN_COLUMNS, db, entry_from_row, json_from_text, parse_ts, req_text, run_from_row,
+    RUN_COLUMNS, db, entry_from_row, json_from_text, parse_ts, req_text, run_from_row, ts,
 };
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value as SqlValue;
@@ -181,6 +181,22 @@ pub(crate) fn list_runs(
     if let Some(name) = &filter.workflow_name {
         sql.push_str(" AND workflow_name = ?");
         params.push(SqlValue::Text(name.clone()));
+    }
+    if !filter.workflow_ids.is_empty() {
+        sql.push_str(" AND workflow_id IN (");
+        for (i, id) in filter.workflow_ids.iter().enumerate() {
+            sql.push_str(if i == 0 { "?" } else { ", ?" });
+            params.push(SqlValue::Text(id.clone()));
+        }
+        sql.push(')');
+    }
+    if let Some(after) = &filter.created_after {
+        sql.push_str(" AND created_at >= ?");
+        params.push(SqlValue::Text(ts(after)));
+    }
+    if let Some(before) = &filter.created_before {
+        sql.push_str(" AND created_at < ?");
+        params.push(SqlValue::Text(ts(before)));
     }
     if filter.top_level_only {
         sql.push_str(" AND parent_run_id IS NULL");

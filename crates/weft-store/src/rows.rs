@@ -12,7 +12,7 @@ use weft_store_api::{
 /// The columns [`run_from_row`] expects, in order.
 pub(crate) const RUN_COLUMNS: &str = "id, org_id, team_id, workflow_version_id, workflow_name, status, input, \
      output, error, parent_run_id, parent_key, idempotency_key, created_at, started_at, finished_at, wake_at, \
-     deadline_at, control";
+     deadline_at, control, workflow_id";
 
 /// Wraps a rusqlite error with the operation that failed.
 pub(crate) fn db_err(op: &str, e: rusqlite::Error) -> StoreError {
@@ -124,7 +124,7 @@ pub(crate) fn req_text(
 }
 
 /// Parses an optional text column with `parse`, describing failures like [`text`].
-fn parsed<T>(
+pub(crate) fn parsed<T>(
     row: &Row<'_>,
     idx: usize,
     what: &str,
@@ -140,7 +140,7 @@ fn parsed<T>(
 }
 
 /// Parses a required text column.
-fn req_parsed<T>(
+pub(crate) fn req_parsed<T>(
     row: &Row<'_>,
     idx: usize,
     what: &str,
@@ -151,13 +151,49 @@ fn req_parsed<T>(
         .ok_or_else(|| StoreError::Database(format!("{what}: column {name}: unexpected NULL")))
 }
 
-fn parse_json(s: &str) -> Result<Value, String> {
+/// Parses JSON text.
+pub(crate) fn parse_json(s: &str) -> Result<Value, String> {
     serde_json::from_str(s).map_err(|e| format!("invalid JSON: {e}"))
 }
 
-fn parse_run_id(s: &str) -> Result<RunId, String> {
+/// Parses a run id.
+pub(crate) fn parse_run_id(s: &str) -> Result<RunId, String> {
     s.parse::<RunId>()
         .map_err(|e| format!("invalid run id {s:?}: {e}"))
+}
+
+/// Parses a JSON array of strings.
+pub(crate) fn parse_strings(s: &str) -> Result<Vec<String>, String> {
+    serde_json::from_str(s).map_err(|e| format!("invalid JSON array of strings: {e}"))
+}
+
+/// JSON text of a list of strings.
+pub(crate) fn strings_json(items: &[String]) -> String {
+    json(&Value::from(items.to_vec()))
+}
+
+/// Reads column `idx` of a row as an optional integer, describing failures like [`text`].
+pub(crate) fn opt_int(
+    row: &Row<'_>,
+    idx: usize,
+    what: &str,
+    name: &str,
+) -> Result<Option<i64>, StoreError> {
+    let bad = |detail: String| StoreError::Database(format!("{what}: column {name}: {detail}"));
+    match row.get_ref(idx).map_err(|e| bad(e.to_string()))? {
+        ValueRef::Null => Ok(None),
+        ValueRef::Integer(n) => Ok(Some(n)),
+        other => Err(bad(format!(
+            "expected an integer, found {:?}",
+            other.data_type()
+        ))),
+    }
+}
+
+/// Reads a required integer column.
+pub(crate) fn int(row: &Row<'_>, idx: usize, what: &str, name: &str) -> Result<i64, StoreError> {
+    opt_int(row, idx, what, name)?
+        .ok_or_else(|| StoreError::Database(format!("{what}: column {name}: unexpected NULL")))
 }
 
 /// Decodes a row selected with [`RUN_COLUMNS`].
@@ -198,6 +234,7 @@ pub(crate) fn run_from_row(row: &Row<'_>) -> Result<RunRecord, StoreError> {
         wake_at: parsed(row, 15, w, "wake_at", parse_ts)?,
         deadline_at: parsed(row, 16, w, "deadline_at", parse_ts)?,
         control: parsed(row, 17, w, "control", |s| s.parse::<ControlRequest>())?,
+        workflow_id: text(row, 18, w, "workflow_id")?,
     })
 }
 

@@ -71,8 +71,9 @@ pub(crate) fn create_run(
     }
     conn.prepare_cached(
         "INSERT INTO runs (id, org_id, team_id, workflow_version_id, workflow_name, status, input,
-                           parent_run_id, parent_key, idempotency_key, created_at, deadline_at, last_seq)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0)",
+                           parent_run_id, parent_key, idempotency_key, created_at, deadline_at, last_seq,
+                           workflow_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0, ?13)",
     )
     .and_then(|mut s| {
         s.execute((
@@ -88,6 +89,7 @@ pub(crate) fn create_run(
             &run.idempotency_key,
             ts(&run.created_at),
             opt_ts(run.deadline_at.as_ref()),
+            &run.workflow_id,
         ))
     })
     .map_err(db("creating a run"))?;
@@ -95,6 +97,7 @@ pub(crate) fn create_run(
         id: run.id,
         scope: scope.clone(),
         workflow_version_id: run.workflow_version_id,
+        workflow_id: run.workflow_id,
         workflow_name: run.workflow_name,
         status: RunStatus::Queued,
         input: run.input,
@@ -110,6 +113,29 @@ pub(crate) fn create_run(
         control: None,
     };
     Ok((record, true))
+}
+
+/// Writes the first entries of a new run's journal (a seeded retry), in the transaction that
+/// created it.
+pub(crate) fn seed_journal(
+    conn: &Connection,
+    run: &RunRecord,
+    seed: &[serde_json::Value],
+) -> StoreResult<()> {
+    let id = run.id.to_string();
+    let at = ts(&run.created_at);
+    let mut insert = conn
+        .prepare_cached("INSERT INTO journal (run_id, seq, at, event) VALUES (?1, ?2, ?3, ?4)")
+        .map_err(db("preparing a journal insert"))?;
+    for (i, event) in seed.iter().enumerate() {
+        insert
+            .execute((&id, i as i64 + 1, &at, crate::rows::json(event)))
+            .map_err(db("seeding the journal"))?;
+    }
+    conn.prepare_cached("UPDATE runs SET last_seq = ?2 WHERE id = ?1")
+        .and_then(|mut s| s.execute((&id, seed.len() as i64)))
+        .map_err(db("seeding the journal"))?;
+    Ok(())
 }
 
 #[cfg(test)]

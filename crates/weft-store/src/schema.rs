@@ -10,10 +10,18 @@ use weft_store_api::{StoreError, StoreResult};
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_credentials.sql")),
+    (
+        3,
+        include_str!("../migrations/sqlite/0003_run_workflow.sql"),
+    ),
+    (
+        4,
+        include_str!("../migrations/sqlite/0004_control_plane.sql"),
+    ),
 ];
 
 /// The schema version this build creates and understands.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// How long a connection waits for another process's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);

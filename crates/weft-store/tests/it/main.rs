@@ -1,5 +1,6 @@
 //! Integration tests of the SQLite store (one test binary).
 
+mod control;
 mod credentials;
 mod journal;
 mod owners;
@@ -58,6 +59,7 @@ pub fn new_run(version_id: &str, name: &str) -> NewRun {
     NewRun {
         id: RunId::new(),
         workflow_version_id: version_id.to_owned(),
+        workflow_id: None,
         workflow_name: name.to_owned(),
         input: json!([{"n": 1}]),
         parent: None,

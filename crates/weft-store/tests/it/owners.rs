@@ -102,7 +102,7 @@ async fn control_requests_reach_the_owner_once() -> TestResult {
     let (r1, r2) = (create(&store, &scope).await?, create(&store, &scope).await?);
     let me = store.register_owner().await?;
     assert!(store.claim_run(&me, r1).await?);
-    assert!(store.take_control_requests(&me).await?.is_empty());
+    assert!(pairs(store.take_control_requests(&me).await?).is_empty());
     assert!(
         store
             .request_control(&scope, r1, ControlRequest::Pause)
@@ -119,14 +119,14 @@ async fn control_requests_reach_the_owner_once() -> TestResult {
             .await?
     );
     assert_eq!(
-        store.take_control_requests(&me).await?,
+        pairs(store.take_control_requests(&me).await?),
         vec![(r1, ControlRequest::Pause)]
     );
-    assert!(store.take_control_requests(&me).await?.is_empty());
+    assert!(pairs(store.take_control_requests(&me).await?).is_empty());
     // r2's request waits for whoever claims it.
     assert!(store.claim_run(&me, r2).await?);
     assert_eq!(
-        store.take_control_requests(&me).await?,
+        pairs(store.take_control_requests(&me).await?),
         vec![(r2, ControlRequest::Cancel)]
     );
 
@@ -225,4 +225,18 @@ async fn a_killed_process_loses_its_runs_at_once() -> TestResult {
     let locks = std::fs::read_dir(dir.path().join("owners"))?.count();
     assert_eq!(locks, 1);
     Ok(())
+}
+
+/// The taken requests as (run, request) pairs, checking each carries its run's organization.
+fn pairs(taken: Vec<weft_store_api::TakenControl>) -> Vec<(RunId, ControlRequest)> {
+    taken
+        .into_iter()
+        .map(|t| {
+            assert_eq!(
+                t.scope.org_id, "a",
+                "a taken request names its run's organization"
+            );
+            (t.run_id, t.request)
+        })
+        .collect()
 }

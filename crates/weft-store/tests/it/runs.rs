@@ -51,6 +51,7 @@ async fn create_and_get_round_trip_every_field() -> TestResult {
         id: run.id,
         scope: scope.clone(),
         workflow_version_id: v.clone(),
+        workflow_id: None,
         workflow_name: "flow".into(),
         status: RunStatus::Queued,
         input: run.input.clone(),
