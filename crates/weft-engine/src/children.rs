@@ -116,6 +116,7 @@ impl EngineServices for ChildServices {
                             NewRun {
                                 id: RunId::new(),
                                 workflow_version_id: version_id,
+                                workflow_id: None,
                                 workflow_name: workflow.document.name.clone(),
                                 input: Value::Array(request.input),
                                 parent: Some(ParentRef {

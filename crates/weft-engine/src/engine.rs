@@ -33,6 +33,9 @@ pub struct EngineConfig {
     /// Opens stored credentials; without one, steps that use a credential fail with
     /// `credential.unavailable`.
     pub vault: Option<Arc<weft_secrets::Vault>>,
+    /// Drive runs this process starts (default). False for a process that only records runs
+    /// and leaves them to workers (`weft serve --no-workers`).
+    pub drive_started_runs: bool,
 }
 
 impl Default for EngineConfig {
@@ -42,6 +45,7 @@ impl Default for EngineConfig {
             poll_interval: Duration::from_millis(200),
             claim_batch: 256,
             vault: None,
+            drive_started_runs: true,
         }
     }
 }
@@ -53,6 +57,8 @@ pub struct StartOptions {
     pub idempotency_key: Option<String>,
     /// Only record the run; a worker picks it up.
     pub detach: bool,
+    /// The stored workflow the version belongs to (runs started through the API).
+    pub workflow_id: Option<String>,
 }
 
 /// When [`Engine::run_worker`] returns.
@@ -82,12 +88,14 @@ pub struct Inner {
     pub(crate) config: EngineConfig,
     pub(crate) owner: OwnerId,
     pub(crate) shutdown: CancellationToken,
+    /// Set by [`Engine::drain`]: no new runs are claimed and no new steps start.
+    pub(crate) draining: CancellationToken,
     workflows: Mutex<HashMap<String, Arc<CompiledWorkflow>>>,
     active: Mutex<HashMap<RunId, ActiveRun>>,
     tasks: tokio_util::task::TaskTracker,
     events: broadcast::Sender<RunEvent>,
     pub(crate) finished: broadcast::Sender<(RunId, RunStatus)>,
-    wake: Notify,
+    pub(crate) wake: Notify,
     limits: Mutex<HashMap<String, Arc<Semaphore>>>,
     pub(crate) cache: Arc<crate::cache::StepCache>,
 }
@@ -119,6 +127,7 @@ impl Engine {
                 config,
                 owner,
                 shutdown: CancellationToken::new(),
+                draining: CancellationToken::new(),
                 workflows: Mutex::new(HashMap::new()),
                 active: Mutex::new(HashMap::new()),
                 tasks: tokio_util::task::TaskTracker::new(),
@@ -129,6 +138,10 @@ impl Engine {
                 cache: Arc::default(),
             }),
         })
+    }
+
+    pub(crate) fn inner(&self) -> &Arc<Inner> {
+        &self.inner
     }
 
     /// The store.
@@ -183,6 +196,7 @@ impl Engine {
                 NewRun {
                     id: RunId::new(),
                     workflow_version_id: version_id.to_string(),
+                    workflow_id: options.workflow_id,
                     workflow_name: workflow.document.name.clone(),
                     input,
                     parent: None,
@@ -192,7 +206,7 @@ impl Engine {
                 },
             )
             .await?;
-        if options.detach {
+        if options.detach || !self.inner.config.drive_started_runs {
             self.inner.wake.notify_one();
         } else if !record.status.is_terminal() {
             self.inner.ensure_driving(scope, record.id).await?;
@@ -273,12 +287,34 @@ impl Engine {
             if let Some(at) = next_wake {
                 sleep = sleep.min((at - Utc::now()).to_std().unwrap_or_default());
             }
+            // A store shared between processes wakes us when another process creates or
+            // releases work (PostgreSQL: LISTEN/NOTIFY); the embedded one just sleeps.
             tokio::select! {
                 _ = inner.wake.notified() => {}
-                _ = tokio::time::sleep(sleep) => {}
+                _ = inner.store.wait_for_work(sleep) => {}
                 _ = inner.shutdown.cancelled() => return Ok(()),
             }
         }
+    }
+
+    /// Graceful stop: claims no more runs and starts no more steps, lets the steps already
+    /// running finish (their results are journaled) for at most `grace`, then shuts down.
+    /// Runs left unfinished stay claimable by the next process. True when every run this
+    /// process drove was let go before the grace period ended.
+    pub async fn drain(&self, grace: Duration) -> bool {
+        self.inner.draining.cancel();
+        self.inner.wake.notify_waiters();
+        let deadline = tokio::time::Instant::now() + grace;
+        let mut clean = true;
+        while self.active_runs() > 0 {
+            if tokio::time::Instant::now() >= deadline {
+                clean = false;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.shutdown().await;
+        clean
     }
 
     /// Stops driving runs (they stay claimable by the next process) and waits for executors
@@ -291,11 +327,14 @@ impl Engine {
 }
 
 impl Inner {
-    pub(crate) fn emit(&self, run_id: RunId, parent_run_id: Option<RunId>, kind: RunEventKind) {
+    pub(crate) fn emit(&self, scope: &TenantScope, run: &RunRecord, kind: RunEventKind) {
         if self.events.receiver_count() > 0 {
             let _ = self.events.send(RunEvent {
-                run_id,
-                parent_run_id,
+                run_id: run.id,
+                parent_run_id: run.parent.as_ref().map(|p| p.run_id),
+                org_id: scope.org_id.clone(),
+                workflow_id: run.workflow_id.clone(),
+                workflow_name: run.workflow_name.clone(),
                 at: Utc::now(),
                 kind,
             });
@@ -436,6 +475,9 @@ impl Inner {
     }
 
     async fn recover_once(self: &Arc<Self>) -> Result<usize, EngineError> {
+        if self.draining.is_cancelled() {
+            return Ok(0);
+        }
         let claimable = self
             .store
             .claimable_runs(Utc::now(), self.config.claim_batch)
@@ -457,9 +499,16 @@ impl Inner {
     }
 
     async fn poll_controls(&self) -> Result<(), EngineError> {
-        for (run_id, request) in self.store.take_control_requests(&self.owner).await? {
-            if let Some(active) = lock(&self.active).get(&run_id) {
-                let _ = active.control.send(request);
+        for taken in self.store.take_control_requests(&self.owner).await? {
+            let delivered = lock(&self.active)
+                .get(&taken.run_id)
+                .is_some_and(|active| active.control.send(taken.request).is_ok());
+            // The run let go between the take and now (it unloaded to wait on a timer): the
+            // request goes back to the store, where it makes the run claimable again.
+            if !delivered {
+                self.store
+                    .request_control(&taken.scope, taken.run_id, taken.request)
+                    .await?;
             }
         }
         Ok(())

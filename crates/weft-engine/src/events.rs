@@ -15,6 +15,14 @@ pub struct RunEvent {
     /// The parent run, for children.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_run_id: Option<RunId>,
+    /// The run's organization (streams filter by it).
+    #[serde(skip)]
+    pub org_id: String,
+    /// The stored workflow, when the run has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workflow_id: Option<String>,
+    /// The workflow's name.
+    pub workflow_name: String,
     /// When.
     pub at: DateTime<Utc>,
     /// What.
@@ -59,6 +67,8 @@ pub enum RunEventKind {
     StepSucceeded {
         /// Node id.
         node: String,
+        /// Node type, e.g. `http.request@1`.
+        node_type: String,
         /// Items emitted, over all ports.
         items: usize,
         /// Ports emitted.
@@ -71,6 +81,8 @@ pub enum RunEventKind {
     StepFailed {
         /// Node id.
         node: String,
+        /// Node type, e.g. `http.request@1`.
+        node_type: String,
         /// Error code.
         code: String,
         /// Error message.

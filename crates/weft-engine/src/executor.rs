@@ -150,12 +150,15 @@ impl Executor {
         })
     }
 
+    fn node_type_of(&self, id: &str) -> String {
+        self.state
+            .node_index(id)
+            .map(|i| self.workflow.nodes[i].node_type.info().type_ref.to_string())
+            .unwrap_or_default()
+    }
+
     fn emit(&self, kind: RunEventKind) {
-        self.inner.emit(
-            self.record.id,
-            self.record.parent.as_ref().map(|p| p.run_id),
-            kind,
-        );
+        self.inner.emit(&self.scope, &self.record, kind);
     }
 
     async fn run(
@@ -197,9 +200,18 @@ impl Executor {
             while let Ok(request) = control.try_recv() {
                 self.on_control(request).await?;
             }
+            // Draining for a graceful stop: start nothing new, let running steps finish.
+            let draining = self.inner.draining.is_cancelled();
+            if draining && self.running.is_empty() {
+                return Ok(DriveOutcome::Interrupted);
+            }
             // Decide and act until the decision function has nothing more to say.
             loop {
-                let actions = next_actions(&self.state, Utc::now());
+                let actions = if draining {
+                    Vec::new()
+                } else {
+                    next_actions(&self.state, Utc::now())
+                };
                 if actions.is_empty() {
                     break;
                 }
@@ -268,6 +280,7 @@ impl Executor {
                     .unwrap_or(std::time::Duration::from_secs(3600))
             };
             if self.running.is_empty()
+                && !draining
                 && next_wake.is_none()
                 && self.state.phase != Phase::Paused
                 && !self.state.cancel_requested
@@ -297,6 +310,7 @@ impl Executor {
                     return self.finish(RunStatus::Failed, None, Some(json!({"code": "run.timeout", "message": format!("the run did not finish within its timeout {limit}")}))).await;
                 }
                 _ = self.inner.shutdown.cancelled() => return Ok(DriveOutcome::Interrupted),
+                _ = self.inner.draining.cancelled(), if !draining => {}
             }
         }
     }
@@ -378,6 +392,7 @@ impl Executor {
                     self.env.set_output(node, out.clone());
                 }
                 self.emit(RunEventKind::StepSucceeded {
+                    node_type: self.node_type_of(&id),
                     node: id,
                     items,
                     ports,
@@ -477,6 +492,7 @@ impl Executor {
         } = ev
         {
             self.emit(RunEventKind::StepFailed {
+                node_type: self.node_type_of(id),
                 node: id.clone(),
                 code: error.code.clone(),
                 error: error.message.clone(),
@@ -519,6 +535,7 @@ impl Executor {
             let ports = output.ports.into_iter().map(|(p, _)| p).collect();
             let duration_ms = (finished_at - started_at).num_milliseconds();
             self.emit(RunEventKind::StepSucceeded {
+                node_type: self.node_type_of(&id),
                 node: id,
                 items,
                 ports,
@@ -682,6 +699,7 @@ async fn start_error_workflow(
             weft_store_api::NewRun {
                 id: RunId::new(),
                 workflow_version_id: version_id,
+                workflow_id: None,
                 workflow_name: handler.document.name.clone(),
                 input,
                 parent: None,

@@ -19,6 +19,7 @@ pub mod executor;
 pub mod graph;
 pub mod history;
 pub mod journal;
+pub mod retry;
 pub mod state;
 pub mod step;
 

@@ -550,6 +550,7 @@ async fn the_same_idempotency_key_starts_one_run() {
     let opts = StartOptions {
         idempotency_key: Some("order-7".into()),
         detach: false,
+        workflow_id: None,
     };
     let a = h
         .engine
