@@ -3,6 +3,7 @@
 //! execution or HTTP.
 
 pub mod catalog;
+pub mod diff;
 pub mod document;
 pub mod duration;
 pub mod parse;
@@ -11,8 +12,9 @@ pub mod validate;
 mod yaml_guard;
 
 pub use catalog::{NodeCatalog, NodeTypeInfo, PortSpec, Purity, ResolvedPorts};
+pub use diff::{WorkflowDiff, diff};
 pub use document::*;
 pub use duration::Millis;
-pub use parse::{DocumentFormat, ParseError, ParseLimits, parse_document};
+pub use parse::{DocumentFormat, ParseError, ParseLimits, parse_document, workflow_from_value};
 pub use ports::{Compatibility, PortType, coercion};
 pub use validate::{Diagnostic, Severity, validate};

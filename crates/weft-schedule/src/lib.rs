@@ -12,6 +12,8 @@ use chrono_tz::Tz;
 use croner::Cron;
 use std::str::FromStr;
 
+pub mod plan;
+
 /// A parsed schedule.
 #[derive(Debug, Clone)]
 pub struct Schedule {
@@ -73,8 +75,15 @@ impl Schedule {
         }
     }
 
-    /// The first fire time strictly after `t`.
+    /// The first fire time strictly after `t` (always later than `t`, also inside the hour a
+    /// fall-back change repeats; see [`plan::next_tick_after`]).
     pub fn next_after(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        plan::next_tick_after(self, t)
+    }
+
+    /// croner's answer: the next occurrence of the local time after `t`'s local time, which in
+    /// a repeated hour can lie before `t`.
+    pub(crate) fn raw_next_after(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let local = t.with_timezone(&self.tz);
         self.cron
             .find_next_occurrence(&local, false)
