@@ -31,6 +31,21 @@ impl NodeRegistry {
         v.sort_by(|a, b| a.type_ref.cmp(&b.type_ref));
         v
     }
+    /// The catalog entry of a type, as `weft nodes --json` prints it and the API serves it:
+    /// its [`NodeTypeInfo`] plus `ports`, the ports it has with default params.
+    pub fn catalog_entry(&self, info: &NodeTypeInfo) -> serde_json::Value {
+        let mut v = serde_json::to_value(info).unwrap_or(serde_json::Value::Null);
+        if let (Some(obj), Ok(ports)) = (
+            v.as_object_mut(),
+            self.ports(&info.type_ref, &Default::default()),
+        ) {
+            obj.insert(
+                "ports".into(),
+                serde_json::to_value(ports).unwrap_or(serde_json::Value::Null),
+            );
+        }
+        v
+    }
 }
 
 impl NodeCatalog for NodeRegistry {

@@ -57,3 +57,45 @@ pub enum SecretsError {
     #[error("not a sealed credential (unknown format)")]
     Format,
 }
+
+/// Credential kinds and the fields each must have (`custom` takes any fields). The CLI and the
+/// API check new credentials against this one list.
+pub const CREDENTIAL_KINDS: &[(&str, &[&str])] = &[
+    ("bearer", &["token"]),
+    ("basic", &["username", "password"]),
+    ("header", &["name", "value"]),
+    ("apiKey", &["name", "value"]),
+    (
+        "oauth2ClientCredentials",
+        &["tokenUrl", "clientId", "clientSecret"],
+    ),
+    ("hmac", &["secret"]),
+    ("custom", &[]),
+];
+
+/// Checks a credential's kind and that it has its required fields, each a string.
+pub fn check_credential_fields(
+    kind: &str,
+    fields: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(), String> {
+    let Some((_, required)) = CREDENTIAL_KINDS.iter().find(|(k, _)| *k == kind) else {
+        let kinds: Vec<&str> = CREDENTIAL_KINDS.iter().map(|(k, _)| *k).collect();
+        return Err(format!(
+            "unknown kind {kind:?}; use one of {}",
+            kinds.join(", ")
+        ));
+    };
+    let missing: Vec<&str> = required
+        .iter()
+        .copied()
+        .filter(|f| !fields.get(*f).is_some_and(serde_json::Value::is_string))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "a {kind} credential needs the string field(s) {}",
+            missing.join(", ")
+        ))
+    }
+}
