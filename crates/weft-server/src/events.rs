@@ -1,0 +1,386 @@
+//! Live events as Server-Sent Events.
+//!
+//! - `GET /api/v1/runs/{id}/events`: one run. Durable: events are the run's journal entries, the
+//!   SSE id is the journal seq, so a client that reconnects with `Last-Event-ID` gets exactly
+//!   what it missed, even from another server process. The stream ends with an `end` event when
+//!   the run has finished.
+//! - `GET /api/v1/events`: the organization's live run and step events from this process. Each
+//!   has a process-local id; a reconnect with `Last-Event-ID` replays what the ring buffer still
+//!   holds and, if the gap is older than the buffer, starts with a `reset` event so the client
+//!   knows to reload.
+//!
+//! [`pump`] feeds the hub from the engine, records metrics, and fires run-completed triggers.
+
+use crate::AppState;
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult, Path};
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use chrono::Utc;
+use futures::Stream;
+use serde_json::{Value, json};
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc};
+use weft_engine::{RunEvent, RunEventKind, StartOptions};
+use weft_store_api::{RunId, TenantScope};
+
+/// One event in the hub.
+#[derive(Debug)]
+pub struct HubEvent {
+    /// Process-local, increasing.
+    pub id: u64,
+    /// Organization.
+    pub org_id: String,
+    /// Run.
+    pub run_id: RunId,
+    /// SSE event name (`runStarted`, `stepSucceeded`, …).
+    pub name: String,
+    /// JSON data.
+    pub data: String,
+}
+
+struct Ring {
+    next_id: u64,
+    events: VecDeque<Arc<HubEvent>>,
+}
+
+/// Fan-out of live events with a bounded replay buffer.
+pub struct EventHub {
+    tx: broadcast::Sender<Arc<HubEvent>>,
+    ring: Mutex<Ring>,
+    capacity: usize,
+}
+
+impl EventHub {
+    /// A hub keeping the last `capacity` events for resumption.
+    pub fn new(capacity: usize) -> Self {
+        let (tx, _) = broadcast::channel(capacity.max(16));
+        EventHub {
+            tx,
+            ring: Mutex::new(Ring {
+                next_id: 1,
+                events: VecDeque::with_capacity(capacity),
+            }),
+            capacity,
+        }
+    }
+
+    /// Publishes an event.
+    pub fn publish(&self, org_id: &str, run_id: RunId, name: &str, data: String) {
+        let mut ring = self.ring.lock().unwrap_or_else(|p| p.into_inner());
+        let ev = Arc::new(HubEvent {
+            id: ring.next_id,
+            org_id: org_id.to_string(),
+            run_id,
+            name: name.to_string(),
+            data,
+        });
+        ring.next_id += 1;
+        if ring.events.len() == self.capacity {
+            ring.events.pop_front();
+        }
+        ring.events.push_back(ev.clone());
+        let _ = self.tx.send(ev);
+    }
+
+    /// Subscribes; with `after`, also returns the buffered events after that id and whether
+    /// some were already dropped from the buffer (a gap).
+    pub fn subscribe(
+        &self,
+        after: Option<u64>,
+    ) -> (Vec<Arc<HubEvent>>, bool, broadcast::Receiver<Arc<HubEvent>>) {
+        let ring = self.ring.lock().unwrap_or_else(|p| p.into_inner());
+        let rx = self.tx.subscribe();
+        let Some(after) = after else {
+            return (Vec::new(), false, rx);
+        };
+        let oldest = ring.events.front().map(|e| e.id).unwrap_or(ring.next_id);
+        let gap = after + 1 < oldest && after < ring.next_id;
+        let backlog = ring
+            .events
+            .iter()
+            .filter(|e| e.id > after)
+            .cloned()
+            .collect();
+        (backlog, gap, rx)
+    }
+
+    /// A receiver of events from now on.
+    pub fn receiver(&self) -> broadcast::Receiver<Arc<HubEvent>> {
+        self.tx.subscribe()
+    }
+}
+
+fn last_event_id(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
+fn sse_from(
+    rx: mpsc::Receiver<Event>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>> + Send + 'static> {
+    let stream =
+        futures::stream::unfold(
+            rx,
+            |mut rx| async move { rx.recv().await.map(|e| (Ok(e), rx)) },
+        );
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+fn event_name(kind: &RunEventKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.get("event").and_then(Value::as_str).map(str::to_string))
+        .unwrap_or_else(|| "event".into())
+}
+
+/// The organization's live events.
+#[utoipa::path(get, path = "/api/v1/events", tag = "events",
+    params(("Last-Event-ID" = Option<String>, Header, description = "Resume after this event")),
+    responses((status = 200, content_type = "text/event-stream", body = String,
+        description = "Server-Sent Events: runStarted, stepStarted, stepSucceeded, stepFailed, runFinished, …")),
+    security(("bearer" = [])))]
+pub async fn org_stream(
+    State(state): State<AppState>,
+    p: Principal,
+    headers: HeaderMap,
+) -> ApiResult<impl axum::response::IntoResponse> {
+    p.require("runs:read")?;
+    let (backlog, gap, mut live) = state.hub.subscribe(last_event_id(&headers));
+    let (tx, rx) = mpsc::channel::<Event>(256);
+    let org = p.scope.org_id.clone();
+    let shutdown = state.shutdown.clone();
+    tokio::spawn(async move {
+        if gap
+            && tx
+                .send(
+                    Event::default()
+                        .event("reset")
+                        .data("{\"reason\":\"events were missed; reload\"}"),
+                )
+                .await
+                .is_err()
+        {
+            return;
+        }
+        let mut last = 0;
+        for e in backlog.into_iter().filter(|e| e.org_id == org) {
+            last = e.id;
+            let ev = Event::default()
+                .id(e.id.to_string())
+                .event(&e.name)
+                .data(&e.data);
+            if tx.send(ev).await.is_err() {
+                return;
+            }
+        }
+        loop {
+            let e = tokio::select! {
+                r = live.recv() => r,
+                () = shutdown.cancelled() => return,
+                () = tx.closed() => return,
+            };
+            match e {
+                Ok(e) if e.org_id == org && e.id > last => {
+                    let ev = Event::default()
+                        .id(e.id.to_string())
+                        .event(&e.name)
+                        .data(&e.data);
+                    if tx.send(ev).await.is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    let data = json!({ "reason": format!("{n} events were missed; reload") });
+                    if tx
+                        .send(Event::default().event("reset").data(data.to_string()))
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    });
+    Ok(sse_from(rx))
+}
+
+/// One run's events: its journal, then live entries as they are written; ends when the run
+/// has finished.
+#[utoipa::path(get, path = "/api/v1/runs/{id}/events", tag = "events",
+    params(("id" = String, Path, description = "Run id"),
+        ("Last-Event-ID" = Option<String>, Header, description = "Resume after this journal seq")),
+    responses((status = 200, content_type = "text/event-stream", body = String,
+        description = "Server-Sent Events: one per journal entry (id = seq), then `end`"),
+        (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn run_stream(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<impl axum::response::IntoResponse> {
+    p.require("runs:read")?;
+    let run = crate::api::runs::get_run(&state, &p, &id).await?;
+    let mut after = last_event_id(&headers).unwrap_or(0);
+    let (tx, rx) = mpsc::channel::<Event>(256);
+    let scope = p.scope.clone();
+    let run_id = run.id;
+    tokio::spawn(async move {
+        let mut live = state.hub.receiver();
+        loop {
+            // Read the status before the journal: if the run was finished then, the journal
+            // read after it is complete.
+            let finished = match state.store.get_run(&scope, run_id).await {
+                Ok(Some(r)) => r.status.is_terminal(),
+                _ => return,
+            };
+            let Ok(entries) = state.store.load_journal(&scope, run_id).await else {
+                return;
+            };
+            let from = after;
+            for entry in entries.into_iter().filter(|e| e.seq > from) {
+                after = entry.seq;
+                let name = entry
+                    .event
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("event")
+                    .to_string();
+                let data = json!({ "seq": entry.seq, "at": entry.at, "event": entry.event });
+                let ev = Event::default()
+                    .id(entry.seq.to_string())
+                    .event(name)
+                    .data(data.to_string());
+                if tx.send(ev).await.is_err() {
+                    return;
+                }
+            }
+            if finished {
+                let _ = tx
+                    .send(
+                        Event::default()
+                            .event("end")
+                            .data(json!({ "runId": run_id }).to_string()),
+                    )
+                    .await;
+                return;
+            }
+            // Wake on this process's events for the run, or look again in a moment (the run
+            // may be driven by another process).
+            let deadline = tokio::time::sleep(Duration::from_millis(500));
+            tokio::pin!(deadline);
+            loop {
+                tokio::select! {
+                    r = live.recv() => match r {
+                        Ok(e) if e.run_id == run_id => break,
+                        Ok(_) => continue,
+                        Err(broadcast::error::RecvError::Lagged(_)) => break,
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    },
+                    () = &mut deadline => break,
+                    () = tx.closed() => return,
+                    () = state.shutdown.cancelled() => return,
+                }
+            }
+        }
+    });
+    Ok(sse_from(rx))
+}
+
+/// Feeds engine events to the hub and metrics, and starts run-completed triggers.
+pub async fn pump(state: AppState) {
+    let mut rx = state.engine.subscribe();
+    loop {
+        let event: RunEvent = tokio::select! {
+            r = rx.recv() => match r {
+                Ok(e) => e,
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!(missed = n, "the event pump fell behind");
+                    continue;
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+            () = state.shutdown.cancelled() => return,
+        };
+        state.metrics.observe(&event);
+        let name = event_name(&event.kind);
+        let data = serde_json::to_string(&event).unwrap_or_default();
+        state.hub.publish(&event.org_id, event.run_id, &name, data);
+        if let RunEventKind::RunFinished {
+            status,
+            output,
+            error,
+        } = &event.kind
+            && let Some(wf) = &event.workflow_id
+            && event.parent_run_id.is_none()
+        {
+            let state = state.clone();
+            let input = json!([{
+                "runId": event.run_id,
+                "workflowId": wf,
+                "workflowName": event.workflow_name,
+                "status": status,
+                "output": output,
+                "error": error,
+                "finishedAt": Utc::now(),
+            }]);
+            let (org, wf, run_id, status) = (
+                event.org_id.clone(),
+                wf.clone(),
+                event.run_id,
+                status.as_str().to_string(),
+            );
+            tokio::spawn(async move {
+                if let Err(e) = run_completed(&state, &org, &wf, run_id, &status, input).await {
+                    tracing::error!(run_id = %run_id, error = %e.body.message, "starting run-completed triggers failed");
+                }
+            });
+        }
+    }
+}
+
+async fn run_completed(
+    state: &AppState,
+    org: &str,
+    source: &str,
+    run_id: RunId,
+    status: &str,
+    input: Value,
+) -> Result<(), ApiError> {
+    let scope = TenantScope::org(org.to_string());
+    for l in state.control.listeners_of(&scope, source).await? {
+        if !l.spec.statuses.is_empty() && !l.spec.statuses.iter().any(|s| s == status) {
+            continue;
+        }
+        let record = state
+            .engine
+            .start_run(
+                &scope,
+                &l.version_id,
+                input.clone(),
+                StartOptions {
+                    idempotency_key: Some(format!(
+                        "after/{run_id}/{}/{}",
+                        l.workflow_id, l.spec.trigger_id
+                    )),
+                    workflow_id: Some(l.workflow_id.clone()),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        state.metrics.run_started(&record.workflow_name);
+        tracing::info!(run_id = %run_id, started = %record.id, workflow = %l.workflow_id, "run-completed trigger fired");
+    }
+    Ok(())
+}
