@@ -482,40 +482,62 @@ async fn handle_inner(state: &AppState, req: Request) -> Result<Response, ApiErr
             let Some(rx) = events.as_mut() else {
                 return Ok(accepted());
             };
+            // The respond step's event can arrive before its journal entry is committed, and
+            // a run driven by another process sends no event here at all: the journal is the
+            // truth, events only say when to look.
             let wait = async {
+                let mut tick = tokio::time::interval(Duration::from_millis(200));
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                let mut look = false;
                 loop {
-                    match rx.recv().await {
-                        Ok(e) if e.run_id == run_id => match &e.kind {
-                            RunEventKind::StepSucceeded { node_type, .. }
-                                if node_type.starts_with("core.respond@") =>
-                            {
-                                return true;
-                            }
-                            RunEventKind::RunFinished { .. } => return false,
-                            _ => {}
-                        },
-                        Ok(_) => {}
-                        Err(broadcast::error::RecvError::Lagged(_)) => {
-                            if state
-                                .store
-                                .get_run(&entry.scope, run_id)
-                                .await
-                                .ok()
-                                .flatten()
-                                .is_some_and(|r| r.status.is_terminal())
-                            {
-                                return false;
-                            }
+                    if look {
+                        look = false;
+                        if let Some(item) = respond_item(state, &entry.scope, run_id).await {
+                            return Some(item);
                         }
-                        Err(broadcast::error::RecvError::Closed) => return false,
+                        let status = state
+                            .store
+                            .get_run(&entry.scope, run_id)
+                            .await
+                            .ok()
+                            .flatten()
+                            .map(|r| r.status);
+                        if status.is_none_or(|s| s.is_terminal()) {
+                            return None;
+                        }
+                    }
+                    tokio::select! {
+                        event = rx.recv() => match event {
+                            Ok(e) if e.run_id == run_id => match &e.kind {
+                                RunEventKind::StepSucceeded { node_type, .. }
+                                    if node_type.starts_with("core.respond@") =>
+                                {
+                                    // Wait for the commit that follows the event.
+                                    for _ in 0..50 {
+                                        if let Some(item) =
+                                            respond_item(state, &entry.scope, run_id).await
+                                        {
+                                            return Some(item);
+                                        }
+                                        tokio::time::sleep(Duration::from_millis(2)).await;
+                                    }
+                                    look = true;
+                                }
+                                RunEventKind::RunFinished { .. } => look = true,
+                                _ => {}
+                            },
+                            Ok(_) => {}
+                            Err(broadcast::error::RecvError::Lagged(_)) => look = true,
+                            Err(broadcast::error::RecvError::Closed) => return None,
+                        },
+                        _ = tick.tick() => look = true,
                     }
                 }
             };
-            if tokio::time::timeout(timeout, wait).await.is_err() {
-                return Ok(accepted());
-            }
-            if let Some(item) = respond_item(state, &entry.scope, run_id).await {
-                return Ok(respond_node_response(&item));
+            match tokio::time::timeout(timeout, wait).await {
+                Err(_) => return Ok(accepted()),
+                Ok(Some(item)) => return Ok(respond_node_response(&item)),
+                Ok(None) => {}
             }
             // No respond node ran: answer like lastNode.
             let r = state
