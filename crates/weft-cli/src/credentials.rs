@@ -58,14 +58,6 @@ pub enum CredentialsCommand {
     },
 }
 
-const REQUIRED: &[(&str, &[&str])] = &[
-    ("bearer", &["token"]),
-    ("basic", &["username", "password"]),
-    ("header", &["name", "value"]),
-    ("apiKey", &["name", "value"]),
-    ("custom", &[]),
-];
-
 fn parse_fields(fields: &[String]) -> Result<Map<String, Value>> {
     let mut out = Map::new();
     let mut stdin_used = false;
@@ -113,22 +105,9 @@ pub async fn run(
             fields,
             id,
         } => {
-            let Some((_, required)) = REQUIRED.iter().find(|(k, _)| *k == kind) else {
-                let kinds: Vec<&str> = REQUIRED.iter().map(|(k, _)| *k).collect();
-                bail!("unknown kind {kind:?}; use one of {}", kinds.join(", "));
-            };
             let fields = parse_fields(&fields)?;
-            let missing: Vec<&str> = required
-                .iter()
-                .copied()
-                .filter(|f| !fields.contains_key(*f))
-                .collect();
-            if !missing.is_empty() {
-                bail!(
-                    "a {kind} credential needs the field(s) {}; add --field {}=…",
-                    missing.join(", "),
-                    missing[0]
-                );
+            if let Err(message) = weft_secrets::check_credential_fields(&kind, &fields) {
+                bail!("{message}; add them with --field NAME=…");
             }
             let vault = load_vault(data_dir)?;
             let id = id.unwrap_or_else(|| format!("cred-{}", uuid::Uuid::now_v7().simple()));

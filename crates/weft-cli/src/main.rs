@@ -5,6 +5,7 @@ mod credentials;
 mod load;
 mod nodes;
 mod progress;
+mod serve;
 
 use anyhow::{Context, Result, anyhow};
 use clap::{Args, Parser, Subcommand};
@@ -37,14 +38,14 @@ struct Cli {
 }
 
 #[derive(Args, Clone)]
-struct DataDir {
+pub(crate) struct DataDir {
     /// Where the embedded database lives.
     #[arg(long, env = "WEFT_DATA_DIR", global = true)]
-    data_dir: Option<PathBuf>,
+    pub(crate) data_dir: Option<PathBuf>,
 }
 
 impl DataDir {
-    fn path(&self) -> PathBuf {
+    pub(crate) fn path(&self) -> PathBuf {
         if let Some(d) = &self.data_dir {
             return d.clone();
         }
@@ -111,6 +112,17 @@ enum Command {
     },
     /// Run a benchmark workload (W2 forty-sequential, W3 fanout-100) and print timings.
     Bench(bench::BenchArgs),
+    /// Run the server: the REST API, webhooks, the scheduler and workers, on
+    /// http://127.0.0.1:8080 by default. The first start creates an organization and prints
+    /// an API key and a sign-in link.
+    Serve(serve::ServeArgs),
+    /// Run workers only: drive runs from the shared database (PostgreSQL) with other processes.
+    Worker(serve::WorkerArgs),
+    /// Administration: recover access.
+    Admin {
+        #[command(subcommand)]
+        command: serve::AdminCommand,
+    },
 }
 
 #[derive(Args)]
@@ -186,13 +198,24 @@ enum RunsCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("WEFT_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // Servers log at info, as JSON lines by default (WEFT_LOG_FORMAT=text for people);
+    // one-shot commands log warnings as text.
+    let server = matches!(cli.command, Command::Serve(_) | Command::Worker(_));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WEFT_LOG")
+        .unwrap_or_else(|_| if server { "info" } else { "warn" }.into());
+    let json = server && std::env::var("WEFT_LOG_FORMAT").map_or(true, |f| f != "text");
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .init();
+    } else {
+        builder.init();
+    }
     // `weft nodes list | head` must end quietly when the reader goes away, as Unix tools do,
     // instead of panicking on a failed print. Network writes never raise SIGPIPE (the
     // standard library sends with MSG_NOSIGNAL).
@@ -219,7 +242,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn registry() -> Arc<NodeRegistry> {
+pub(crate) fn registry() -> Arc<NodeRegistry> {
     let mut r = NodeRegistry::new();
     weft_nodes::register_builtins(&mut r);
     weft_nodes_data::register(&mut r);
@@ -279,6 +302,9 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         }
         Command::Bench(args) => bench::run(args).await,
         Command::Schedule { file, count } => schedule_preview(&file, count),
+        Command::Serve(args) => serve::serve(args).await,
+        Command::Worker(args) => serve::worker(args).await,
+        Command::Admin { command } => serve::admin(command).await,
         Command::Credentials { command, data } => {
             credentials::run(command, open_store(&data).await?, &data.path()).await?;
             Ok(ExitCode::SUCCESS)
@@ -394,6 +420,7 @@ async fn run(args: RunArgs) -> Result<ExitCode> {
             StartOptions {
                 idempotency_key: args.idempotency_key.clone(),
                 detach: args.detach,
+                workflow_id: None,
             },
         )
         .await?;
@@ -522,6 +549,7 @@ async fn runs(command: RunsCommand, data: &DataDir) -> Result<ExitCode> {
                 workflow_name: workflow,
                 top_level_only: !all,
                 parent_run_id: None,
+                ..RunFilter::default()
             };
             let page = store
                 .list_runs(&scope, &filter, cursor.as_deref(), limit.clamp(1, 1000))

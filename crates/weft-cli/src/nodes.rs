@@ -2,7 +2,7 @@
 
 use anyhow::{Result, bail};
 use clap::Subcommand;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::process::ExitCode;
 use weft_model::{NodeCatalog, NodeTypeInfo, NodeTypeRef};
 use weft_node_api::NodeRegistry;
@@ -29,14 +29,7 @@ pub enum NodesCommand {
 
 /// The catalog entry of a type with the ports it has with default params.
 fn entry(registry: &NodeRegistry, info: &NodeTypeInfo) -> Value {
-    let mut v = serde_json::to_value(info).unwrap_or(Value::Null);
-    if let (Some(obj), Ok(ports)) = (
-        v.as_object_mut(),
-        registry.ports(&info.type_ref, &Default::default()),
-    ) {
-        obj.insert("ports".into(), json!(ports));
-    }
-    v
+    registry.catalog_entry(info)
 }
 
 /// Runs a `weft nodes` command (`None` is `list`).

@@ -79,6 +79,7 @@ impl Progress {
                 items,
                 ports,
                 duration_ms,
+                ..
             } => {
                 let on = if ports.len() == 1 && ports[0] == "main" || ports.is_empty() {
                     String::new()
@@ -95,6 +96,7 @@ impl Progress {
                 code,
                 error,
                 handled,
+                ..
             } => {
                 let note = if *handled { " (handled)" } else { "" };
                 format!("{pad}  ✖ {node} [{code}] {error}{note}")

@@ -239,7 +239,7 @@ fn bad_credential_input_is_explained() {
     let out = weft_in(tmp.path(), &["credentials", "add", "x", "--kind", "bearer"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("needs the field(s) token"), "{err}");
+    assert!(err.contains("needs the string field(s) token"), "{err}");
     let out = weft_in(
         tmp.path(),
         &[

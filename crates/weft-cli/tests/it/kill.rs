@@ -14,13 +14,13 @@ use std::time::{Duration, Instant};
 use weft_store_api::{RunFilter, RunStatus, Store, TenantScope};
 
 #[derive(Default, Clone)]
-struct Effects {
+pub(crate) struct Effects {
     /// idempotency key -> serials of every request that carried it
-    seen: Arc<Mutex<HashMap<String, Vec<u64>>>>,
+    pub(crate) seen: Arc<Mutex<HashMap<String, Vec<u64>>>>,
     next: Arc<Mutex<u64>>,
 }
 
-async fn counting_server() -> (std::net::SocketAddr, Effects) {
+pub(crate) async fn counting_server() -> (std::net::SocketAddr, Effects) {
     let effects = Effects::default();
     let app =
         Router::new()

@@ -3,6 +3,7 @@
 mod cli;
 mod credentials;
 mod kill;
+mod scaleout;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

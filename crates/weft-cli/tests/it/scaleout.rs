@@ -1,0 +1,232 @@
+//! Scale-out on PostgreSQL, by force: `weft serve --no-workers` takes 500 runs through the API,
+//! three `weft worker` processes share them, and one worker is killed with SIGKILL in the
+//! middle. Every run must finish, every effect must have happened, an effect whose result was
+//! committed is never repeated, and the runs the dead worker held are reclaimed once its lease
+//! expires. The time to reclaim is printed (and recorded in BENCHMARKS.md).
+
+use crate::kill::counting_server;
+use crate::weft;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+const RUNS: usize = 500;
+const LEASE: &str = "3s";
+
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+fn spawn(args: &[&str], url: &str, data: &std::path::Path, key: &str) -> Child {
+    weft()
+        .args(args)
+        .args(["--database", url, "--data-dir"])
+        .arg(data)
+        .env("WEFT_MASTER_KEY", key)
+        .env("WEFT_PG_LEASE", LEASE)
+        .env("WEFT_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn weft")
+}
+
+fn workflow(addr: std::net::SocketAddr) -> Value {
+    let call = |id: &str| {
+        json!({"id": id, "type": "http.request@1", "params": {"method": "POST",
+            "url": format!("http://{addr}/effect"), "body": {"step": id}},
+            "settings": {"retry": {"maxAttempts": 5, "initialInterval": "20ms"}}})
+    };
+    json!({
+        "apiVersion": "weft/v1",
+        "name": "scale-out",
+        "nodes": [
+            call("charge"),
+            {"id": "shape", "type": "core.set@1", "params": {"fields": {"charged": "{{ $json.body.serial }}"}}},
+            call("ship"),
+        ],
+        "edges": [
+            {"from": {"node": "charge"}, "to": {"node": "shape"}},
+            {"from": {"node": "shape"}, "to": {"node": "ship"}},
+        ]
+    })
+}
+
+async fn count(client: &reqwest::Client, base: &str, key: &str, status: &str) -> usize {
+    let mut n = 0;
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut url = format!("{base}/api/v1/runs?status={status}&limit=500");
+        if let Some(c) = &cursor {
+            url.push_str(&format!("&cursor={c}"));
+        }
+        let page: Value = client
+            .get(&url)
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("list runs")
+            .json()
+            .await
+            .expect("json");
+        n += page["items"].as_array().map_or(0, Vec::len);
+        match page["nextCursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => return n,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_workers_finish_500_runs_when_one_is_killed() {
+    let db = weft_store_pg::testing::TestDatabase::create()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let url = db.url();
+    let (addr, effects) = counting_server().await;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let master = "a".repeat(64);
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+
+    let mut serve = spawn(
+        &[
+            "serve",
+            "--no-workers",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ],
+        &url,
+        &tmp.path().join("serve"),
+        &master,
+    );
+    let stdout = serve.stdout.take().expect("stdout");
+    let _serve = Proc(serve);
+    let api_key = tokio::task::spawn_blocking(move || {
+        for line in BufReader::new(stdout).lines() {
+            let line = line.expect("line");
+            if let Some(k) = line.split("API key (shown once, keep it safe): ").nth(1) {
+                return k.trim().to_string();
+            }
+        }
+        panic!("weft serve did not print an API key");
+    })
+    .await
+    .expect("read key");
+    let client = reqwest::Client::new();
+    for _ in 0..100 {
+        if client
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let wf: Value = client
+        .post(format!("{base}/api/v1/workflows"))
+        .bearer_auth(&api_key)
+        .json(&json!({ "document": workflow(addr) }))
+        .send()
+        .await
+        .expect("create")
+        .json()
+        .await
+        .expect("json");
+    let wf_id = wf["id"].as_str().expect("workflow id").to_string();
+
+    let mut workers: Vec<Proc> = (0..3)
+        .map(|i| {
+            Proc(spawn(
+                &["worker"],
+                &url,
+                &tmp.path().join(format!("w{i}")),
+                &master,
+            ))
+        })
+        .collect();
+
+    let started = Instant::now();
+    for i in 0..RUNS {
+        let r = client
+            .post(format!("{base}/api/v1/workflows/{wf_id}/runs"))
+            .bearer_auth(&api_key)
+            .json(&json!({ "input": [{ "n": i }] }))
+            .send()
+            .await
+            .expect("start run");
+        assert_eq!(r.status(), 201);
+    }
+
+    // Kill one worker once a third of the runs are done.
+    loop {
+        let done = count(&client, &base, &api_key, "succeeded").await;
+        if done >= RUNS / 3 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no progress: {done} done"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let in_flight_at_kill = count(&client, &base, &api_key, "running").await;
+    let victim = workers.remove(0);
+    let killed_at = Instant::now();
+    drop(victim); // SIGKILL
+
+    // Every run finishes; note when the last run that was in flight at the kill finished.
+    loop {
+        let done = count(&client, &base, &api_key, "succeeded").await;
+        if done == RUNS {
+            break;
+        }
+        assert!(
+            killed_at.elapsed() < Duration::from_secs(120),
+            "only {done} of {RUNS} runs finished 120 s after the kill"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let reclaimed_in = killed_at.elapsed();
+    let total = started.elapsed();
+    eprintln!(
+        "scale-out: {RUNS} runs on 3 workers (one killed with {in_flight_at_kill} runs in flight); \
+         all done {reclaimed_in:?} after the kill (lease {LEASE}), {total:?} in all"
+    );
+
+    // Every effect happened; committed effects never happened twice.
+    let seen = effects.seen.lock().expect("lock").clone();
+    let mut repeated = 0;
+    for (key, serials) in &seen {
+        assert!(!key.is_empty(), "every call carries its idempotency key");
+        if serials.len() > 1 {
+            repeated += 1;
+        }
+    }
+    assert_eq!(
+        seen.len(),
+        RUNS * 2,
+        "every run called both effects once at least"
+    );
+    assert!(
+        repeated <= in_flight_at_kill * 2,
+        "{repeated} effects repeated, more than the {in_flight_at_kill} runs in flight could"
+    );
+    drop(workers);
+}
