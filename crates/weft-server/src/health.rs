@@ -60,6 +60,9 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let m = &state.metrics;
     m.active_runs.set(state.engine.active_runs() as i64);
+    if let Ok(n) = state.store.live_owners().await {
+        m.live_workers.set(i64::try_from(n).unwrap_or(i64::MAX));
+    }
     if let Ok(c) = state.store.claimable_runs(Utc::now(), 10_000).await {
         m.queue_depth.set(c.len() as i64);
     }

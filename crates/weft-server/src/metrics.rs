@@ -54,7 +54,8 @@ pub struct Metrics {
     pub active_runs: Gauge,
     /// Runs waiting to be claimed (queued, orphaned or due), up to 10 000.
     pub queue_depth: Gauge,
-    /// Worker processes alive (this process counts itself when it runs workers).
+    /// Engine processes alive on the database (`weft serve` and `weft worker`, this one
+    /// included).
     pub live_workers: Gauge,
     /// Schedule ticks fired.
     pub schedule_ticks: Counter,
@@ -127,7 +128,7 @@ impl Metrics {
         );
         registry.register(
             "live_workers",
-            "Worker processes alive",
+            "Engine processes (weft serve, weft worker) alive on the database",
             live_workers.clone(),
         );
         registry.register("schedule_ticks", "Cron ticks fired", schedule_ticks.clone());

@@ -539,6 +539,9 @@ pub trait Store: Send + Sync + 'static {
     /// Registers this process as an owner of runs; runs it owns are not claimable by others
     /// while it is alive.
     async fn register_owner(&self) -> StoreResult<OwnerId>;
+    /// Owners alive now, this store's included: the engines (`weft serve`, `weft worker`)
+    /// sharing the database.
+    async fn live_owners(&self) -> StoreResult<u64>;
     /// Unfinished runs that nobody alive drives (queued, running, paused runs of dead or no
     /// owners), waiting runs due by `now`, and waiting runs with a pending control request
     /// (a cancel must not wait for the timer).

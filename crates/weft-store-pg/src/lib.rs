@@ -364,6 +364,10 @@ impl Store for PgStore {
         Ok(OwnerId(id))
     }
 
+    async fn live_owners(&self) -> StoreResult<u64> {
+        owners::live_count(&self.pool).await
+    }
+
     async fn claimable_runs(
         &self,
         now: DateTime<Utc>,

@@ -314,6 +314,15 @@ pub(crate) async fn take_control(tx: &mut Tx, owner: &str) -> StoreResult<Vec<Ta
     Ok(taken)
 }
 
+/// Owners whose lease has not run out, by the database's clock.
+pub(crate) async fn live_count(pool: &PgPool) -> StoreResult<u64> {
+    let n: i64 = query_scalar("SELECT count(*) FROM owners WHERE expires_at > clock_timestamp()")
+        .fetch_one(pool)
+        .await
+        .map_err(db("counting live owners"))?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
 /// The earliest `wake_at` of any waiting run, across all organizations.
 pub(crate) async fn next_wake_at(pool: &PgPool) -> StoreResult<Option<DateTime<Utc>>> {
     let row = query("SELECT MIN(wake_at) FROM runs WHERE status = 'waiting'")

@@ -287,6 +287,13 @@ impl Store for SqliteStore {
         Ok(OwnerId(id))
     }
 
+    async fn live_owners(&self) -> StoreResult<u64> {
+        let owners = Arc::clone(&self.owners);
+        tokio::task::spawn_blocking(move || owners.sweep_files())
+            .await
+            .map_err(|e| StoreError::Database(format!("counting owners: {e}")))
+    }
+
     async fn claimable_runs(
         &self,
         now: DateTime<Utc>,

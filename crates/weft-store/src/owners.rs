@@ -131,19 +131,23 @@ impl Owners {
         }
     }
 
-    /// Checks every other owner's lock file, removing those of dead owners.
-    pub(crate) fn sweep_files(&self) {
+    /// Checks every other owner's lock file, removing those of dead owners; returns how many
+    /// owners are alive.
+    pub(crate) fn sweep_files(&self) -> u64 {
         let Ok(dir) = fs::read_dir(&self.dir) else {
-            return;
+            return 0;
         };
+        let mut alive = 0;
         for entry in dir.flatten() {
             let name = entry.file_name();
             if let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".lock"))
                 && is_owner_id(id)
+                && self.is_alive(id)
             {
-                self.is_alive(id);
+                alive += 1;
             }
         }
+        alive
     }
 }
 

@@ -175,9 +175,15 @@ pub async fn a_live_owner_keeps_its_runs_until_its_handle_is_dropped(
         ids(&store_b.claimable_runs(Utc::now(), 10).await?),
         vec![id]
     );
+    assert_eq!(store_b.live_owners().await?, 0);
     let a = store_a.register_owner().await?;
     let b = store_b.register_owner().await?;
     assert_ne!(a, b);
+    assert_eq!(
+        store_b.live_owners().await?,
+        2,
+        "both handles' owners are alive"
+    );
     assert!(store_a.claim_run(&a, id).await?);
     assert!(!store_b.claim_run(&b, id).await?, "a live owner holds it");
     assert!(store_b.claimable_runs(Utc::now(), 10).await?.is_empty());
@@ -194,6 +200,11 @@ pub async fn a_live_owner_keeps_its_runs_until_its_handle_is_dropped(
         },
     )
     .await?;
+    assert_eq!(
+        store_b.live_owners().await?,
+        1,
+        "the dropped handle's owner is gone"
+    );
     assert!(store_b.claim_run(&b, id).await?);
     assert!(store_b.claimable_runs(Utc::now(), 10).await?.is_empty());
     Ok(())
