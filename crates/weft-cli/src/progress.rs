@@ -105,6 +105,13 @@ impl Progress {
             RunEventKind::StepSleeping { node, until } => {
                 format!("{pad}  ⏸ {node} sleeps until {}", until.to_rfc3339())
             }
+            RunEventKind::StepAwaiting { node, until, .. } => match until {
+                Some(t) => format!(
+                    "{pad}  ⏸ {node} waits for a decision until {}",
+                    t.to_rfc3339()
+                ),
+                None => format!("{pad}  ⏸ {node} waits for a decision"),
+            },
             RunEventKind::RunWaiting { wake_at } => {
                 format!("{pad}  … waiting until {}", wake_at.to_rfc3339())
             }

@@ -6,6 +6,7 @@ use crate::children::ChildServices;
 use crate::events::{RunEvent, RunEventKind};
 use crate::executor::{DriveOutcome, drive};
 use crate::graph::CompiledWorkflow;
+use crate::signal::{Command, Delivery};
 use chrono::Utc;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -71,7 +72,7 @@ pub enum WorkerMode {
 }
 
 struct ActiveRun {
-    control: mpsc::UnboundedSender<ControlRequest>,
+    control: mpsc::UnboundedSender<Command>,
 }
 
 /// What an executor gets from the engine for its run.
@@ -256,7 +257,7 @@ impl Engine {
             .request_control(scope, run_id, request)
             .await?;
         if accepted && let Some(active) = lock(&self.inner.active).get(&run_id) {
-            let _ = active.control.send(request);
+            let _ = active.control.send(Command::Control(request));
         }
         Ok(accepted)
     }
@@ -431,6 +432,32 @@ impl Inner {
         Ok(true)
     }
 
+    /// Hands a command to the executor driving the run here, claiming the run and starting one
+    /// when nobody drives it.
+    pub(crate) async fn deliver(
+        self: &Arc<Self>,
+        scope: &TenantScope,
+        run_id: RunId,
+        command: Command,
+    ) -> Result<Delivery, EngineError> {
+        let mut command = Some(command);
+        for _ in 0..2 {
+            if let Some(active) = lock(&self.active).get(&run_id)
+                && let Some(c) = command.take()
+            {
+                // A closed channel means the executor is gone: the sender's reply closes too.
+                let _ = active.control.send(c);
+                return Ok(Delivery::Sent);
+            }
+            if self.store.claim_run(&self.owner, run_id).await? {
+                self.spawn_executor(scope.clone(), run_id);
+            } else if !lock(&self.active).contains_key(&run_id) {
+                return Ok(Delivery::Busy);
+            }
+        }
+        Ok(Delivery::Busy)
+    }
+
     fn spawn_executor(self: &Arc<Self>, scope: TenantScope, run_id: RunId) {
         let (tx, rx) = mpsc::unbounded_channel();
         {
@@ -449,9 +476,13 @@ impl Inner {
             let outcome = drive(inner.clone(), scope.clone(), run_id, &mut rx, handle).await;
             lock(&inner.active).remove(&run_id);
             // A request that reached the channel while the run was unloading is handed back
-            // to the store, where the next process to claim the run will find it.
+            // to the store, where the next process to claim the run will find it. (A decision
+            // left here is dropped: its sender sees the reply channel close and tries again.)
             if matches!(outcome, Ok(DriveOutcome::Unloaded)) {
-                while let Ok(request) = rx.try_recv() {
+                while let Ok(command) = rx.try_recv() {
+                    let Command::Control(request) = command else {
+                        continue;
+                    };
                     if let Err(e) = inner.store.request_control(&scope, run_id, request).await {
                         tracing::error!(run_id = %run_id, error = %e, "could not keep a control request");
                     }
@@ -502,7 +533,7 @@ impl Inner {
         for taken in self.store.take_control_requests(&self.owner).await? {
             let delivered = lock(&self.active)
                 .get(&taken.run_id)
-                .is_some_and(|active| active.control.send(taken.request).is_ok());
+                .is_some_and(|active| active.control.send(Command::Control(taken.request)).is_ok());
             // The run let go between the take and now (it unloaded to wait on a timer): the
             // request goes back to the store, where it makes the run claimable again.
             if !delivered {

@@ -104,6 +104,17 @@ pub enum RunEventKind {
         /// Until when.
         until: DateTime<Utc>,
     },
+    /// A step waits for a person's decision (approve or reject through the API).
+    #[serde(rename_all = "camelCase")]
+    StepAwaiting {
+        /// Node id.
+        node: String,
+        /// What the person is asked.
+        request: Value,
+        /// When the step stops waiting, if ever.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        until: Option<DateTime<Utc>>,
+    },
     /// The run was unloaded until its earliest timer.
     #[serde(rename_all = "camelCase")]
     RunWaiting {

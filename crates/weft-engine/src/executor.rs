@@ -9,7 +9,8 @@ use crate::engine::{Inner, RunHandle};
 use crate::env::RunEnv;
 use crate::events::RunEventKind;
 use crate::graph::CompiledWorkflow;
-use crate::journal::Event;
+use crate::journal::{Awaiting, Event};
+use crate::signal::{Command, SignalError, StepSignal};
 use crate::state::{Action, Phase, RunState, StepStatus, next_actions};
 use crate::step::{AttemptDone, AttemptOutcome, AttemptPlan, run_attempt};
 use chrono::{DateTime, Utc};
@@ -57,11 +58,11 @@ struct Executor {
 pub const ERROR_RUN_KEY_PREFIX: &str = "error-of/";
 
 /// Drives a run this process has claimed until it finishes, unloads, or the engine stops.
-pub async fn drive(
+pub(crate) async fn drive(
     inner: Arc<Inner>,
     scope: TenantScope,
     run_id: RunId,
-    control: &mut mpsc::UnboundedReceiver<ControlRequest>,
+    control: &mut mpsc::UnboundedReceiver<Command>,
     handle: RunHandle,
 ) -> Result<DriveOutcome, EngineError> {
     let store = inner.store.clone();
@@ -163,7 +164,7 @@ impl Executor {
 
     async fn run(
         &mut self,
-        control: &mut mpsc::UnboundedReceiver<ControlRequest>,
+        control: &mut mpsc::UnboundedReceiver<Command>,
     ) -> Result<DriveOutcome, EngineError> {
         let resumed = self.state.started;
         if !self.state.started {
@@ -197,8 +198,8 @@ impl Executor {
         loop {
             // Requests that arrived while we were busy come first: a cancel must win over an
             // unload.
-            while let Ok(request) = control.try_recv() {
-                self.on_control(request).await?;
+            while let Ok(command) = control.try_recv() {
+                self.on_command(command).await?;
             }
             // Draining for a graceful stop: start nothing new, let running steps finish.
             let draining = self.inner.draining.is_cancelled();
@@ -300,8 +301,8 @@ impl Executor {
                 Some(done) = self.running.next(), if !self.running.is_empty() => {
                     self.on_attempt_done(done).await?;
                 }
-                request = control.recv() => match request {
-                    Some(req) => self.on_control(req).await?,
+                command = control.recv() => match command {
+                    Some(command) => self.on_command(command).await?,
                     None => return Ok(DriveOutcome::Interrupted),
                 },
                 _ = tokio::time::sleep(sleep_for(next_wake)), if next_wake.is_some() => {}
@@ -399,17 +400,33 @@ impl Executor {
                     duration_ms: (done.finished_at - done.started_at).num_milliseconds(),
                 });
             }
-            AttemptOutcome::Sleeping { until, output } => {
+            AttemptOutcome::Sleeping {
+                until,
+                output,
+                awaiting,
+            } => {
+                let kind = match &awaiting {
+                    Some(a) => RunEventKind::StepAwaiting {
+                        node: id.clone(),
+                        request: a.request.clone(),
+                        until: (until != crate::journal::no_time_limit()).then_some(until),
+                    },
+                    None => RunEventKind::StepSleeping {
+                        node: id.clone(),
+                        until,
+                    },
+                };
                 let ev = Event::StepSleeping {
-                    node: id.clone(),
+                    node: id,
                     attempt: done.attempt,
                     until,
                     output,
                     started_at: done.started_at,
+                    awaiting,
                 };
                 self.journal(vec![ev.clone()], None).wait().await?;
                 self.state.apply(&ev);
-                self.emit(RunEventKind::StepSleeping { node: id, until });
+                self.emit(kind);
             }
             AttemptOutcome::Failed {
                 error,
@@ -502,12 +519,22 @@ impl Executor {
     }
 
     async fn wake(&mut self, node: usize) -> Result<(), EngineError> {
-        let step = &self.state.steps[node];
-        let output = step
+        let output = self.state.steps[node]
             .output
             .as_deref()
             .cloned()
             .unwrap_or_else(|| NodeOutput::main(Vec::new()));
+        self.complete_sleeping(node, output, Vec::new()).await
+    }
+
+    /// Journals a sleeping step's success with `output`, then lets the run go on.
+    async fn complete_sleeping(
+        &mut self,
+        node: usize,
+        output: NodeOutput,
+        logs: Vec<weft_node_api::LogLine>,
+    ) -> Result<(), EngineError> {
+        let step = &self.state.steps[node];
         let now = Utc::now();
         let ev = Event::StepSucceeded {
             node: self.workflow.nodes[node].id.clone(),
@@ -515,7 +542,7 @@ impl Executor {
             output,
             started_at: step.started_at.unwrap_or(now),
             finished_at: now,
-            logs: Vec::new(),
+            logs,
             used_edges: step.used_edges.clone(),
         };
         self.journal(vec![ev.clone()], None).wait().await?;
@@ -542,6 +569,94 @@ impl Executor {
                 duration_ms,
             });
         }
+        Ok(())
+    }
+
+    async fn on_command(&mut self, command: Command) -> Result<(), EngineError> {
+        match command {
+            Command::Control(request) => self.on_control(request).await,
+            Command::Signal {
+                node,
+                signal,
+                reply,
+            } => {
+                let result = self.on_signal(&node, signal).await;
+                // An engine failure stops the run's executor as well as the decision.
+                let failure = match &result {
+                    Err(SignalError::Engine(e)) => Some(e.to_string()),
+                    _ => None,
+                };
+                let _ = reply.send(result);
+                match failure {
+                    Some(message) => Err(EngineError::Internal(message)),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+
+    /// Completes a waiting step by a decision from outside (see [`crate::signal`]).
+    async fn on_signal(&mut self, node_id: &str, signal: StepSignal) -> Result<(), SignalError> {
+        let Some(node) = self.workflow.nodes.iter().position(|n| n.id == node_id) else {
+            return Err(SignalError::NotFound(format!(
+                "node {node_id:?} in run {}",
+                self.record.id
+            )));
+        };
+        let step = &self.state.steps[node];
+        if step.status != StepStatus::Sleeping {
+            return Err(SignalError::NotWaiting(format!(
+                "step {node_id:?} is not waiting (it is {})",
+                format!("{:?}", step.status).to_lowercase()
+            )));
+        }
+        if matches!(self.state.phase, crate::state::Phase::Finished(_))
+            || self.state.cancel_requested
+        {
+            return Err(SignalError::NotWaiting(format!(
+                "run {} is finishing; step {node_id:?} waits no more",
+                self.record.id
+            )));
+        }
+        let now = Utc::now();
+        let (output, log) = match (&signal, step.awaiting.as_deref()) {
+            (StepSignal::Resume { by }, None) => (
+                step.output
+                    .as_deref()
+                    .cloned()
+                    .unwrap_or_else(|| NodeOutput::main(Vec::new())),
+                format!("resumed by {by} before its time"),
+            ),
+            (StepSignal::Resume { .. }, Some(_)) => {
+                return Err(SignalError::NotWaiting(format!(
+                    "step {node_id:?} waits for a decision: approve or reject it"
+                )));
+            }
+            (StepSignal::Approve { .. } | StepSignal::Reject { .. }, None) => {
+                return Err(SignalError::NotWaiting(format!(
+                    "step {node_id:?} waits on a timer, not for a decision: resume it"
+                )));
+            }
+            (StepSignal::Approve { by, comment } | StepSignal::Reject { by, comment }, Some(a)) => {
+                let decision = signal.past_tense();
+                let port = decision;
+                let items = decided_items(a, decision, by, comment.as_deref(), now);
+                let why = comment
+                    .as_deref()
+                    .map(|c| format!(": {c}"))
+                    .unwrap_or_default();
+                (
+                    NodeOutput::port(port, items),
+                    format!("{decision} by {by}{why}"),
+                )
+            }
+        };
+        let line = weft_node_api::LogLine {
+            at_ms: now.timestamp_millis(),
+            level: weft_node_api::LogLevel::Info,
+            message: log,
+        };
+        self.complete_sleeping(node, output, vec![line]).await?;
         Ok(())
     }
 
@@ -714,4 +829,35 @@ async fn start_error_workflow(
         inner.ensure_driving(&scope, record.id).await?;
     }
     Ok(())
+}
+
+/// The items a decision sends on: each of the waiting step's items with an `approval` field
+/// saying what was decided, by whom, when and why (objects only; other items are wrapped).
+fn decided_items(
+    awaiting: &Awaiting,
+    decision: &str,
+    by: &str,
+    comment: Option<&str>,
+    at: DateTime<Utc>,
+) -> Vec<Value> {
+    let approval = json!({
+        "decision": decision,
+        "by": by,
+        "comment": comment,
+        "decidedAt": at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    });
+    awaiting
+        .items
+        .iter()
+        .map(|item| {
+            let mut item = match item {
+                Value::Object(_) => item.clone(),
+                other => json!({ "value": other }),
+            };
+            if let Value::Object(map) = &mut item {
+                map.insert("approval".into(), approval.clone());
+            }
+            item
+        })
+        .collect()
 }

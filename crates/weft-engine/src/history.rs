@@ -16,7 +16,8 @@ pub struct StepView {
     pub node: String,
     /// Node type.
     pub node_type: String,
-    /// `pending`, `running`, `sleeping`, `succeeded`, `failed`, `not run`.
+    /// `pending`, `running`, `sleeping`, `awaiting` (a decision), `succeeded`, `failed`,
+    /// `not run`.
     pub status: String,
     /// Attempts begun.
     pub attempts: u32,
@@ -36,9 +37,12 @@ pub struct StepView {
     /// Log lines of every attempt.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub logs: Vec<LogLine>,
-    /// For sleeping steps.
+    /// For sleeping steps (for a step awaiting a decision: its time limit, if any).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wake_at: Option<DateTime<Utc>>,
+    /// For a step awaiting a decision: what the person is asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub awaiting: Option<Value>,
 }
 
 /// A run with its steps.
@@ -129,6 +133,8 @@ pub async fn run_details(
                 ..
             } => {
                 view.status = "succeeded".into();
+                view.wake_at = None;
+                view.awaiting = None;
                 view.attempts = view.attempts.max(attempt);
                 view.started_at = Some(started_at);
                 view.finished_at = Some(finished_at);
@@ -155,12 +161,22 @@ pub async fn run_details(
                 attempt,
                 until,
                 started_at,
+                awaiting,
                 ..
             } => {
-                view.status = "sleeping".into();
                 view.attempts = view.attempts.max(attempt);
                 view.started_at = Some(started_at);
-                view.wake_at = Some(until);
+                match awaiting {
+                    Some(a) => {
+                        view.status = "awaiting".into();
+                        view.wake_at = (until != crate::journal::no_time_limit()).then_some(until);
+                        view.awaiting = Some(a.request);
+                    }
+                    None => {
+                        view.status = "sleeping".into();
+                        view.wake_at = Some(until);
+                    }
+                }
             }
             _ => {}
         }
@@ -181,5 +197,6 @@ fn empty_view(node: String, node_type: String, status: &str) -> StepView {
         retried_errors: Vec::new(),
         logs: Vec::new(),
         wake_at: None,
+        awaiting: None,
     }
 }

@@ -94,6 +94,9 @@ pub enum Event {
         output: NodeOutput,
         /// When the attempt started.
         started_at: DateTime<Utc>,
+        /// Set when the step waits for a person's decision; `until` is then its time limit.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        awaiting: Option<Awaiting>,
     },
     /// Nothing can progress until the earliest timer; the run was unloaded.
     #[serde(rename_all = "camelCase")]
@@ -127,6 +130,22 @@ pub enum Event {
         /// When.
         at: DateTime<Utc>,
     },
+}
+
+/// The time limit of a decision that has none: the last second of year 9999, which every
+/// backend stores.
+pub fn no_time_limit() -> DateTime<Utc> {
+    DateTime::from_timestamp(253_402_300_799, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// What a step waiting for a decision asked, and the items the decision sends on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Awaiting {
+    /// What the person is asked (node-defined, e.g. `{"message": …}`).
+    pub request: Value,
+    /// The items that leave through `approved` or `rejected`.
+    pub items: Vec<Value>,
 }
 
 impl Event {

@@ -20,6 +20,7 @@ pub mod graph;
 pub mod history;
 pub mod journal;
 pub mod retry;
+pub mod signal;
 pub mod state;
 pub mod step;
 
@@ -27,6 +28,7 @@ pub use engine::{Engine, EngineConfig, StartOptions, WorkerMode};
 pub use events::{RunEvent, RunEventKind};
 pub use graph::{CompiledWorkflow, InvalidWorkflow};
 pub use history::{RunDetails, StepView, run_details};
+pub use signal::{SignalError, StepSignal};
 
 use weft_store_api::{RunId, StoreError};
 

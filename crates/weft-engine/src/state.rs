@@ -115,6 +115,8 @@ pub struct StepState {
     pub finished_at: Option<DateTime<Utc>>,
     /// For sleeping steps.
     pub wake_at: Option<DateTime<Utc>>,
+    /// For a sleeping step that waits for a person's decision.
+    pub awaiting: Option<Arc<crate::journal::Awaiting>>,
     /// When the next attempt may start, after a failed attempt.
     pub retry_at: Option<DateTime<Utc>>,
     /// Incoming edges whose items made the input, when not all of them.
@@ -132,6 +134,7 @@ impl StepState {
             started_at: None,
             finished_at: None,
             wake_at: None,
+            awaiting: None,
             retry_at: None,
             used_edges: None,
         }
@@ -358,6 +361,7 @@ impl RunState {
                 until,
                 output,
                 started_at,
+                awaiting,
             } => {
                 let Some(n) = self.node_index(node) else {
                     return;
@@ -371,6 +375,7 @@ impl RunState {
                 s.started_at = Some(*started_at);
                 s.wake_at = Some(*until);
                 s.output = Some(Arc::new(output.clone()));
+                s.awaiting = awaiting.clone().map(Arc::new);
             }
             Event::RunWaiting { .. } => {}
             Event::RunPaused { .. } => {

@@ -26,6 +26,8 @@ pub enum AttemptOutcome {
         until: DateTime<Utc>,
         /// Output then.
         output: NodeOutput,
+        /// Set when the step waits for a decision (`until` is its time limit).
+        awaiting: Option<crate::journal::Awaiting>,
     },
     /// Failed; `retry_at` is set when another attempt will follow.
     Failed {
@@ -200,7 +202,21 @@ pub async fn run_attempt(plan: AttemptPlan) -> AttemptDone {
             }
             AttemptOutcome::Succeeded(output)
         }
-        Ok(StepResult::Sleep { until, output }) => AttemptOutcome::Sleeping { until, output },
+        Ok(StepResult::Sleep { until, output }) => AttemptOutcome::Sleeping {
+            until,
+            output,
+            awaiting: None,
+        },
+        Ok(StepResult::Await {
+            until,
+            on_timeout,
+            request,
+            items,
+        }) => AttemptOutcome::Sleeping {
+            until: until.unwrap_or_else(crate::journal::no_time_limit),
+            output: on_timeout,
+            awaiting: Some(crate::journal::Awaiting { request, items }),
+        },
         Err(error) => {
             let policy = spec
                 .settings
@@ -237,6 +253,18 @@ fn redact(secrets: &[String], result: &mut Result<StepResult, NodeError>, logs: 
     };
     match result {
         Ok(StepResult::Done(output)) | Ok(StepResult::Sleep { output, .. }) => output_ports(output),
+        Ok(StepResult::Await {
+            on_timeout,
+            request,
+            items,
+            ..
+        }) => {
+            output_ports(on_timeout);
+            redactor.value(request);
+            for item in items {
+                redactor.value(item);
+            }
+        }
         Err(error) => {
             error.message = redactor.text(&error.message).into_owned();
             redactor.value(&mut error.details);

@@ -114,6 +114,19 @@ pub enum StepResult {
         /// Its output then.
         output: NodeOutput,
     },
+    /// Wait for a person's decision (an approval): the engine keeps the step waiting durably
+    /// until someone approves or rejects it through the API, or `until` passes.
+    Await {
+        /// When to stop waiting and complete with `on_timeout`; `None` waits indefinitely.
+        until: Option<DateTime<Utc>>,
+        /// The output if the time runs out.
+        on_timeout: NodeOutput,
+        /// What the person is asked (shown by the API and the UI), e.g. `{"message": …}`.
+        request: Value,
+        /// The items a decision sends on: out of `approved` or `rejected`, each with an
+        /// `approval` field saying who decided what, when, and why.
+        items: Vec<Item>,
+    },
 }
 
 /// A node type: built-in or plugin.

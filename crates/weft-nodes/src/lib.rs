@@ -20,6 +20,7 @@ mod nodes;
 pub mod testing;
 
 pub use nodes::aggregate::AggregateNode;
+pub use nodes::approval::ApprovalNode;
 pub use nodes::code::CodeNode;
 pub use nodes::error::ErrorNode;
 pub use nodes::http::HttpRequestNode;
@@ -54,4 +55,5 @@ pub fn register_builtins(registry: &mut NodeRegistry) {
     registry.register(Arc::new(ErrorNode));
     registry.register(Arc::new(CodeNode));
     registry.register(Arc::new(RespondNode));
+    registry.register(Arc::new(ApprovalNode));
 }

@@ -1,6 +1,7 @@
 //! One module per node type.
 
 pub mod aggregate;
+pub mod approval;
 pub mod code;
 pub mod error;
 pub mod http;

@@ -21,6 +21,7 @@ fn all_builtins_are_registered() {
         vec![
             "code.js@1",
             "core.aggregate@1",
+            "core.approval@1",
             "core.error@1",
             "core.if@1",
             "core.map@1",

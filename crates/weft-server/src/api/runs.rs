@@ -1,4 +1,5 @@
-//! Runs: list with filters, detail with steps, cancel, pause, resume, retry.
+//! Runs: list with filters, detail with steps, cancel, pause, resume, retry; approve, reject
+//! or resume a waiting step.
 
 use super::{PageParams, parse_time};
 use crate::AppState;
@@ -10,8 +11,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
-use weft_engine::StartOptions;
 use weft_engine::retry::RetryMode;
+use weft_engine::{SignalError, StartOptions, StepSignal};
 use weft_store_api::control::WorkflowFilter;
 use weft_store_api::{ControlRequest, RunFilter, RunId, RunRecord, RunStatus};
 
@@ -413,4 +414,132 @@ pub async fn retry(
         .await?;
     state.metrics.run_started(&record.workflow_name);
     Ok((StatusCode::CREATED, Json(record.into())))
+}
+
+/// Body of a decision about a waiting step.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DecisionBody {
+    /// Why (kept in the step's output and log).
+    #[schema(max_length = 2000)]
+    pub comment: Option<String>,
+}
+
+/// What a decision did.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DecisionResult {
+    /// `approved`, `rejected` or `resumed`.
+    pub decision: String,
+    /// The step.
+    pub node: String,
+    /// Who decided.
+    pub by: String,
+    /// The run afterwards.
+    pub run: RunDto,
+}
+
+async fn decide(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    node: &str,
+    make: impl FnOnce(String, Option<String>) -> StepSignal,
+    body: Option<Json<DecisionBody>>,
+) -> ApiResult<Json<DecisionResult>> {
+    p.require("runs:write")?;
+    let comment = body
+        .and_then(|Json(b)| b.comment)
+        .filter(|c| !c.trim().is_empty());
+    if comment.as_ref().is_some_and(|c| c.chars().count() > 2000) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            "the comment is longer than 2000 characters",
+        )
+        .with_details(json!({ "pointer": "/comment" })));
+    }
+    let run = get_run(state, p, id).await?;
+    let by = p.user.email.clone();
+    let signal = make(by.clone(), comment);
+    let decision = signal.past_tense().to_string();
+    match state.engine.signal(&p.scope, run.id, node, signal).await {
+        Ok(()) => {}
+        Err(SignalError::NotFound(what)) => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("{what} not found"),
+            )
+            .with_details(json!({ "what": "step", "id": node })));
+        }
+        Err(SignalError::NotWaiting(why)) => {
+            return Err(ApiError::conflict(why).with_details(json!({ "node": node })));
+        }
+        Err(e @ SignalError::Busy(_)) => {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                e.to_string(),
+            ));
+        }
+        Err(SignalError::Engine(e)) => return Err(e.into()),
+    }
+    let run = get_run(state, p, id).await?;
+    Ok(Json(DecisionResult {
+        decision,
+        node: node.to_string(),
+        by,
+        run: run.into(),
+    }))
+}
+
+/// Approve a step that waits for a decision (`core.approval`): its items leave through
+/// `approved`, and the run goes on.
+#[utoipa::path(post, path = "/api/v1/runs/{id}/steps/{node}/approve", tag = "runs",
+    params(("id" = String, Path, description = "Run id"), ("node" = String, Path, description = "Node id")),
+    request_body(content = Option<DecisionBody>),
+    responses((status = 200, body = DecisionResult), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn approve(
+    State(state): State<AppState>,
+    p: Principal,
+    Path((id, node)): Path<(String, String)>,
+    body: Option<Json<DecisionBody>>,
+) -> ApiResult<Json<DecisionResult>> {
+    let make = |by, comment| StepSignal::Approve { by, comment };
+    decide(&state, &p, &id, &node, make, body).await
+}
+
+/// Reject a step that waits for a decision: its items leave through `rejected`.
+#[utoipa::path(post, path = "/api/v1/runs/{id}/steps/{node}/reject", tag = "runs",
+    params(("id" = String, Path, description = "Run id"), ("node" = String, Path, description = "Node id")),
+    request_body(content = Option<DecisionBody>),
+    responses((status = 200, body = DecisionResult), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn reject(
+    State(state): State<AppState>,
+    p: Principal,
+    Path((id, node)): Path<(String, String)>,
+    body: Option<Json<DecisionBody>>,
+) -> ApiResult<Json<DecisionResult>> {
+    let make = |by, comment| StepSignal::Reject { by, comment };
+    decide(&state, &p, &id, &node, make, body).await
+}
+
+/// End a waiting step's timer now (`core.wait`): it completes as if its time had come.
+#[utoipa::path(post, path = "/api/v1/runs/{id}/steps/{node}/resume", tag = "runs",
+    params(("id" = String, Path, description = "Run id"), ("node" = String, Path, description = "Node id")),
+    responses((status = 200, body = DecisionResult), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn resume_step(
+    State(state): State<AppState>,
+    p: Principal,
+    Path((id, node)): Path<(String, String)>,
+) -> ApiResult<Json<DecisionResult>> {
+    let make = |by, _| StepSignal::Resume { by };
+    decide(&state, &p, &id, &node, make, None).await
 }

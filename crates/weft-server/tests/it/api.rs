@@ -328,6 +328,8 @@ async fn catalog_openapi_health_and_metrics() {
         "weft_queue_depth",
         "weft_active_runs",
         "weft_http_requests_total{",
+        // The server's own engine is the one process on its database.
+        "weft_live_workers 1\n",
     ] {
         assert!(text.contains(m), "{m} in /metrics:\n{text}");
     }
@@ -412,5 +414,93 @@ async fn retry_from_the_failed_step_keeps_what_succeeded() {
         )
         .await;
     assert_eq!(status, 422, "{body}");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_waiting_step_is_approved_or_refused_through_the_api() {
+    let s = Server::start().await;
+    let wf = s
+        .create(json!({
+            "apiVersion": "weft/v1",
+            "name": "refund",
+            "nodes": [
+                { "id": "ask", "type": "core.approval@1",
+                  "params": { "message": "Refund {{ $json.amount }}?", "details": "{{ $json }}" } },
+                { "id": "pay", "type": "core.set@1", "params": { "fields": { "paid": true } } }
+            ],
+            "edges": [{ "from": { "node": "ask", "port": "approved" }, "to": { "node": "pay" } }]
+        }))
+        .await;
+    let wf_id = wf["id"].as_str().unwrap();
+    let (status, run) = s
+        .post(
+            &format!("/api/v1/workflows/{wf_id}/runs"),
+            json!({ "input": [{ "amount": 30 }] }),
+        )
+        .await;
+    assert_eq!(status, 201, "{run}");
+    let run_id = run["id"].as_str().unwrap().to_string();
+    let mut detail = Value::Null;
+    for _ in 0..400 {
+        detail = s.get(&format!("/api/v1/runs/{run_id}")).await.1;
+        if detail["steps"][0]["status"] == "awaiting" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(detail["steps"][0]["status"], "awaiting", "{detail}");
+    assert_eq!(
+        detail["steps"][0]["awaiting"],
+        json!({ "message": "Refund 30?", "items": 1, "details": { "amount": 30 } })
+    );
+
+    // A key without runs:write may look but not decide.
+    let (_, key) = s
+        .post(
+            "/api/v1/api-keys",
+            json!({ "name": "auditor", "scopes": ["runs:read"] }),
+        )
+        .await;
+    let reader = key["secret"].as_str().unwrap();
+    let approve = format!("/api/v1/runs/{run_id}/steps/ask/approve");
+    let (status, body) = send(s.req_as(reader, Method::POST, &approve).json(&json!({}))).await;
+    assert_eq!(status, 403, "{body}");
+
+    let (status, body) = s
+        .post(
+            &format!("/api/v1/runs/{run_id}/steps/nope/approve"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 404, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("\"nope\""),
+        "{body}"
+    );
+    let (status, body) = s
+        .post(
+            &format!("/api/v1/runs/{run_id}/steps/ask/resume"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(error_code(&body), "conflict");
+
+    let (status, body) = s
+        .post(&approve, json!({ "comment": "fine", "extra": 1 }))
+        .await;
+    assert_eq!(status, 422, "unknown fields are refused: {body}");
+    let (status, body) = s.post(&approve, json!({ "comment": "fine" })).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["decision"], "approved");
+    assert_eq!(body["by"], "admin@localhost");
+    let done = s.wait_run(&run_id).await;
+    assert_eq!(done["run"]["status"], "succeeded");
+    assert_eq!(done["run"]["output"][0]["paid"], true);
+    assert_eq!(done["run"]["output"][0]["approval"]["comment"], "fine");
+
+    let (status, body) = s.post(&approve, json!({})).await;
+    assert_eq!(status, 409, "decided once: {body}");
     s.stop().await;
 }
