@@ -141,10 +141,23 @@ fn event_name(kind: &RunEventKind) -> String {
         .unwrap_or_else(|| "event".into())
 }
 
+/// One Server-Sent Event as a client parses it (the `text/event-stream` schema).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct SseFrame {
+    /// The event id: a journal seq on run streams, a sequence number on the organization's.
+    pub id: Option<String>,
+    /// The event type, e.g. `runStarted`, `stepSucceeded`, `runFinished`, `end`.
+    pub event: Option<String>,
+    /// The event as JSON text.
+    pub data: String,
+    /// Reconnection delay in milliseconds, when the server sets one.
+    pub retry: Option<u64>,
+}
+
 /// The organization's live events.
 #[utoipa::path(get, path = "/api/v1/events", tag = "events",
     params(("Last-Event-ID" = Option<String>, Header, description = "Resume after this event")),
-    responses((status = 200, content_type = "text/event-stream", body = String,
+    responses((status = 200, content_type = "text/event-stream", body = SseFrame,
         description = "Server-Sent Events: runStarted, stepStarted, stepSucceeded, stepFailed, runFinished, …")),
     security(("bearer" = [])))]
 pub async fn org_stream(
@@ -220,7 +233,7 @@ pub async fn org_stream(
 #[utoipa::path(get, path = "/api/v1/runs/{id}/events", tag = "events",
     params(("id" = String, Path, description = "Run id"),
         ("Last-Event-ID" = Option<String>, Header, description = "Resume after this journal seq")),
-    responses((status = 200, content_type = "text/event-stream", body = String,
+    responses((status = 200, content_type = "text/event-stream", body = SseFrame,
         description = "Server-Sent Events: one per journal entry (id = seq), then `end`"),
         (status = 404, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]

@@ -1,8 +1,14 @@
 //! `cargo xtask <task>`: project automation that would otherwise be shell scripts.
 //!
 //! - `test`: formatting, lints, and the whole test suite — exactly what CI runs.
-//! - `bench`: the recorded benchmarks (W2, W3) in release mode.
+//! - `bench [w1|w2|w3]`: the recorded benchmarks in release mode (W2 and W3 by default; W1
+//!   starts `weft serve` and loads it with wrk, see `w1.rs`).
 //! - `fuzz [SECONDS]`: the document parser/validator fuzz target (needs cargo-fuzz).
+//! - `fuzz-api [EXAMPLES]`: schemathesis against a running `weft serve` (also run by `test`).
+
+mod fuzz_api;
+mod serve;
+mod w1;
 
 use std::env;
 use std::path::PathBuf;
@@ -12,10 +18,20 @@ fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
-        Some("bench") => bench(),
+        Some("bench") => bench(&args[1..]),
         Some("fuzz") => fuzz(args.get(1).map(String::as_str).unwrap_or("60")),
+        Some("fuzz-api") => match args.get(1).map(|n| n.parse::<u32>()) {
+            None => fuzz_api(FUZZ_API_EXAMPLES),
+            Some(Ok(n)) if n > 0 => fuzz_api(n),
+            Some(_) => Err(format!(
+                "fuzz-api takes a positive number of examples, not {:?}",
+                args[1]
+            )),
+        },
         _ => {
-            eprintln!("usage: cargo xtask <test|bench|fuzz [SECONDS]>");
+            eprintln!(
+                "usage: cargo xtask <test | bench [w2|w3|w1 [--duration SECS] [--connections N] [--threads N] [--keep]] | fuzz [SECONDS] | fuzz-api [EXAMPLES]>"
+            );
             return ExitCode::from(2);
         }
     };
@@ -28,7 +44,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
@@ -48,7 +64,7 @@ fn cargo(args: &[&str]) -> Command {
     cmd
 }
 
-fn run(mut cmd: Command, what: &str) -> Result<(), String> {
+pub(crate) fn run(mut cmd: Command, what: &str) -> Result<(), String> {
     eprintln!("==> {what}");
     let status = cmd
         .status()
@@ -81,11 +97,46 @@ fn test() -> Result<(), String> {
         cargo(&["test", "--workspace", "--no-fail-fast"]),
         "cargo test",
     )?;
-    Ok(())
+    fuzz_api::run(&target_dir().join("debug/weft"), FUZZ_API_EXAMPLES)
 }
 
-fn bench() -> Result<(), String> {
-    for w in ["w2", "w3"] {
+/// Generated cases per operation and phase when CI fuzzes the API.
+const FUZZ_API_EXAMPLES: u32 = 15;
+
+fn fuzz_api(examples: u32) -> Result<(), String> {
+    run(
+        cargo(&["build", "-p", "weft-cli", "--bin", "weft"]),
+        "cargo build --bin weft",
+    )?;
+    fuzz_api::run(&target_dir().join("debug/weft"), examples)
+}
+
+/// Where cargo puts what it builds for these tasks.
+pub(crate) fn target_dir() -> PathBuf {
+    match env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => match env::var_os("HOME") {
+            Some(home) => PathBuf::from(home).join(".cache/weft-target"),
+            None => root().join("target"),
+        },
+    }
+}
+
+fn bench(args: &[String]) -> Result<(), String> {
+    let workloads = match args.first().map(String::as_str) {
+        None => vec!["w2", "w3"],
+        Some("w1") => {
+            return w1::run(&args[1..], || {
+                run(
+                    cargo(&["build", "--release", "-p", "weft-cli", "--bin", "weft"]),
+                    "cargo build --release --bin weft",
+                )
+            });
+        }
+        Some(w @ ("w2" | "w3")) if args.len() == 1 => vec![w],
+        Some(other) => return Err(format!("unknown bench arguments {other:?}: w1, w2 or w3")),
+    };
+    for w in workloads {
         run(
             cargo(&["weft", "bench", w, "--iterations", "500"]),
             &format!("bench {w}"),

@@ -30,14 +30,11 @@ pub struct RunDto {
     pub workflow_name: String,
     /// `queued`, `running`, `waiting`, `paused`, `succeeded`, `failed`, `cancelled`.
     pub status: String,
-    /// Input items.
-    #[schema(value_type = Object)]
+    /// Input items (any JSON, usually an array of objects).
     pub input: Value,
-    /// Output items, once succeeded.
-    #[schema(value_type = Option<Object>)]
+    /// Output items, once succeeded (any JSON).
     pub output: Option<Value>,
-    /// Error, once failed or cancelled.
-    #[schema(value_type = Option<Object>)]
+    /// Error, once failed or cancelled: `{code, message, …}`.
     pub error: Option<Value>,
     /// Parent run, for sub-workflow children.
     pub parent_run_id: Option<String>,
