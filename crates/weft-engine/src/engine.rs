@@ -237,7 +237,8 @@ impl Engine {
                     Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
                     Err(broadcast::error::RecvError::Closed) => return Err(EngineError::ShuttingDown),
                 },
-                _ = tokio::time::sleep(self.inner.config.poll_interval * 5) => {}
+                // Runs driven by other processes (PostgreSQL) announce their end through the store.
+                _ = self.inner.store.wait_for_finished_runs(self.inner.config.poll_interval * 5) => {}
                 _ = self.inner.shutdown.cancelled() => return Err(EngineError::ShuttingDown),
             }
         }
@@ -425,11 +426,19 @@ impl Inner {
         if lock(&self.active).contains_key(&run_id) {
             return Ok(true);
         }
-        if !self.store.claim_run(&self.owner, run_id).await? {
-            return Ok(false);
-        }
-        self.spawn_executor(scope.clone(), run_id);
-        Ok(true)
+        // Claim and start in a task of its own: a caller dropped in between (an HTTP client
+        // that went away) must not leave the run claimed by this live process with nobody
+        // driving it, where no recovery would ever look.
+        let (inner, scope, id) = (Arc::clone(self), scope.clone(), run_id);
+        tokio::spawn(async move {
+            if !inner.store.claim_run(&inner.owner, id).await? {
+                return Ok(false);
+            }
+            inner.spawn_executor(scope, id);
+            Ok(true)
+        })
+        .await
+        .map_err(|e| EngineError::Internal(format!("starting run {run_id}: {e}")))?
     }
 
     /// Hands a command to the executor driving the run here, claiming the run and starting one
@@ -449,9 +458,7 @@ impl Inner {
                 let _ = active.control.send(c);
                 return Ok(Delivery::Sent);
             }
-            if self.store.claim_run(&self.owner, run_id).await? {
-                self.spawn_executor(scope.clone(), run_id);
-            } else if !lock(&self.active).contains_key(&run_id) {
+            if !self.ensure_driving(scope, run_id).await? {
                 return Ok(Delivery::Busy);
             }
         }

@@ -588,6 +588,12 @@ pub trait Store: Send + Sync + 'static {
     async fn wait_for_work(&self, timeout: std::time::Duration) {
         tokio::time::sleep(timeout).await
     }
+    /// Waits until a run may have finished in any process sharing the store, or `timeout`
+    /// passes (PostgreSQL: `LISTEN weft_done`); the default just sleeps. Lets a process
+    /// answer a webhook at the last node when another process drove the run.
+    async fn wait_for_finished_runs(&self, timeout: std::time::Duration) {
+        tokio::time::sleep(timeout).await
+    }
     /// True when the database is reachable and its schema is the one this build expects
     /// (`/readyz`).
     async fn ready(&self) -> StoreResult<()> {

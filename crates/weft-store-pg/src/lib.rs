@@ -144,6 +144,7 @@ pub struct PgStore {
     connect_options: PgConnectOptions,
     owners: Arc<OwnerSet>,
     signal: Arc<WorkSignal>,
+    finished: Arc<WorkSignal>,
     heartbeat: JoinHandle<()>,
     listener: JoinHandle<()>,
     lease: Duration,
@@ -184,7 +185,13 @@ impl PgStore {
             schema::migrate(&mut conn).await?;
         }
         let signal = Arc::new(WorkSignal::default());
-        let listener = notify::listen(connect_options.clone(), Arc::clone(&signal)).await?;
+        let finished = Arc::new(WorkSignal::default());
+        let listener = notify::listen(
+            connect_options.clone(),
+            Arc::clone(&signal),
+            Arc::clone(&finished),
+        )
+        .await?;
         let owners = Arc::new(OwnerSet::default());
         let writer = Writer::start(pool.clone(), Arc::clone(&owners));
         let heartbeat = tokio::spawn(owners::heartbeat(
@@ -200,6 +207,7 @@ impl PgStore {
             connect_options,
             owners,
             signal,
+            finished,
             heartbeat,
             listener,
             lease: options.lease,
@@ -458,6 +466,10 @@ impl Store for PgStore {
 
     async fn wait_for_work(&self, timeout: Duration) {
         self.signal.wait(timeout).await
+    }
+
+    async fn wait_for_finished_runs(&self, timeout: Duration) {
+        self.finished.wait(timeout).await
     }
 
     async fn ready(&self) -> StoreResult<()> {

@@ -5,7 +5,7 @@
 //! it to every listening session after the commit, so a woken worker finds the change.
 
 use crate::rows::db;
-use crate::writer::WORK_CHANNEL;
+use crate::writer::{DONE_CHANNEL, WORK_CHANNEL};
 use sqlx_postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,6 +42,7 @@ impl WorkSignal {
 pub(crate) async fn listen(
     options: PgConnectOptions,
     signal: Arc<WorkSignal>,
+    done: Arc<WorkSignal>,
 ) -> StoreResult<JoinHandle<()>> {
     let pool = PgPoolOptions::new()
         .max_connections(1)
@@ -54,25 +55,40 @@ pub(crate) async fn listen(
         .map_err(db("connecting the work listener"))?;
     listener.ignore_pool_close_event(true);
     listener
-        .listen(WORK_CHANNEL)
+        .listen_all([WORK_CHANNEL, DONE_CHANNEL])
         .await
         .map_err(db("listening for work"))?;
     Ok(tokio::spawn(async move {
         loop {
             match listener.try_recv().await {
-                Ok(Some(_)) => {
-                    // One wake-up for a burst.
-                    while listener.next_buffered().is_some() {}
-                    signal.wake();
+                Ok(Some(first)) => {
+                    // One wake-up per channel for a burst.
+                    let (mut work, mut finished) = (false, false);
+                    let mut note = |channel: &str| match channel {
+                        DONE_CHANNEL => finished = true,
+                        _ => work = true,
+                    };
+                    note(first.channel());
+                    while let Some(n) = listener.next_buffered() {
+                        note(n.channel());
+                    }
+                    if work {
+                        signal.wake();
+                    }
+                    if finished {
+                        done.wake();
+                    }
                 }
                 Ok(None) => {
                     tracing::info!("the work listener reconnected; notifications may be lost");
                     signal.wake();
+                    done.wake();
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "the work listener failed; retrying");
                     tokio::time::sleep(RETRY).await;
                     signal.wake();
+                    done.wake();
                 }
             }
         }

@@ -180,6 +180,8 @@ pub(crate) struct EncodedBatch {
     /// Whether applying the batch makes work for others (the run released, or waiting on a
     /// timer).
     wakes_workers: bool,
+    /// Whether the batch finishes the run (waiters elsewhere are told).
+    finishes: bool,
 }
 
 impl EncodedBatch {
@@ -230,6 +232,7 @@ impl EncodedBatch {
             clear_control: u.clear_control,
             has_update,
             wakes_workers: (u.release_owner && !terminal) || waits_on_timer,
+            finishes: terminal,
         })
     }
 }
@@ -303,6 +306,9 @@ pub(crate) async fn apply_batch(tx: &mut Tx, b: &EncodedBatch) -> StoreResult<()
     if updated == 1 {
         if b.wakes_workers {
             tx.notify_work();
+        }
+        if b.finishes {
+            tx.notify_done();
         }
         return Ok(());
     }

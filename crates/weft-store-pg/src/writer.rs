@@ -34,13 +34,21 @@ const MAX_SAVEPOINT_GROUP: usize = 60;
 /// The channel that wakes idle workers (`LISTEN weft_work`).
 pub(crate) const WORK_CHANNEL: &str = "weft_work";
 
+/// The channel that tells waiters a run finished (`LISTEN weft_done`).
+pub(crate) const DONE_CHANNEL: &str = "weft_done";
+
 /// How a group that made work for others ends: the notification is delivered with the commit.
 const NOTIFY_AND_COMMIT: &str = "NOTIFY weft_work; COMMIT";
+/// How a group that finished runs ends.
+const NOTIFY_DONE_AND_COMMIT: &str = "NOTIFY weft_done; COMMIT";
+/// How a group that did both ends.
+const NOTIFY_BOTH_AND_COMMIT: &str = "NOTIFY weft_work; NOTIFY weft_done; COMMIT";
 
 /// The writer's connection inside an open transaction, as commands see it.
 pub(crate) struct Tx {
     conn: PoolConnection<Postgres>,
     notify: bool,
+    notify_done: bool,
 }
 
 impl Tx {
@@ -51,6 +59,11 @@ impl Tx {
 
     /// Sends `NOTIFY weft_work` with the transaction's commit (once per group), because this
     /// command made work available: a run created, released, due or asked to change.
+    pub(crate) fn notify_done(&mut self) {
+        self.notify_done = true;
+    }
+
+    /// Wakes idle workers when this transaction commits.
     pub(crate) fn notify_work(&mut self) {
         self.notify = true;
     }
@@ -218,6 +231,7 @@ async fn begin(pool: &PgPool, slot: &mut Option<PoolConnection<Postgres>>) -> St
                 return Ok(Tx {
                     conn,
                     notify: false,
+                    notify_done: false,
                 });
             }
             Err(e) => {
@@ -236,6 +250,7 @@ async fn begin(pool: &PgPool, slot: &mut Option<PoolConnection<Postgres>>) -> St
     Ok(Tx {
         conn,
         notify: false,
+        notify_done: false,
     })
 }
 
@@ -246,10 +261,12 @@ async fn end(
     slot: &mut Option<PoolConnection<Postgres>>,
     commit: bool,
 ) -> StoreResult<()> {
-    let sql = match (commit, tx.notify) {
-        (true, true) => NOTIFY_AND_COMMIT,
-        (true, false) => "COMMIT",
-        (false, _) => "ROLLBACK",
+    let sql = match (commit, tx.notify, tx.notify_done) {
+        (true, true, true) => NOTIFY_BOTH_AND_COMMIT,
+        (true, true, false) => NOTIFY_AND_COMMIT,
+        (true, false, true) => NOTIFY_DONE_AND_COMMIT,
+        (true, false, false) => "COMMIT",
+        (false, _, _) => "ROLLBACK",
     };
     match exec(tx.conn(), sql).await {
         Ok(()) => {
@@ -349,12 +366,13 @@ async fn commit_with_savepoints(
             applied.push(job);
             continue;
         }
-        let notify = tx.notify;
+        let (notify, notify_done) = (tx.notify, tx.notify_done);
         let outcome = job.apply(&mut tx).await;
         let end_savepoint = if outcome == Outcome::Applied {
             "RELEASE SAVEPOINT cmd"
         } else {
             tx.notify = notify;
+            tx.notify_done = notify_done;
             "ROLLBACK TO SAVEPOINT cmd; RELEASE SAVEPOINT cmd"
         };
         if let Err(e) = exec(tx.conn(), end_savepoint).await {
@@ -386,6 +404,14 @@ mod tests {
         assert_eq!(
             NOTIFY_AND_COMMIT,
             format!("NOTIFY {WORK_CHANNEL}; COMMIT").as_str()
+        );
+        assert_eq!(
+            NOTIFY_DONE_AND_COMMIT,
+            format!("NOTIFY {DONE_CHANNEL}; COMMIT").as_str()
+        );
+        assert_eq!(
+            NOTIFY_BOTH_AND_COMMIT,
+            format!("NOTIFY {WORK_CHANNEL}; NOTIFY {DONE_CHANNEL}; COMMIT").as_str()
         );
     }
 }

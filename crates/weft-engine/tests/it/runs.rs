@@ -713,3 +713,59 @@ async fn node_concurrency_limits_steps_across_runs() {
         t0.elapsed()
     );
 }
+
+/// A caller that goes away while a run starts (an HTTP client disconnecting from a webhook)
+/// never leaves the run claimed by this live process with nobody driving it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_abandoned_midway_never_orphans_the_run() {
+    let h = Harness::new().await;
+    let worker = {
+        let engine = h.engine.clone();
+        tokio::spawn(async move { engine.run_worker(weft_engine::WorkerMode::Forever).await })
+    };
+    let d = doc(
+        json!([{"id": "a", "type": "core.set@1", "params": {"fields": {"y": 1}}}]),
+        json!([]),
+    );
+    let version = h
+        .engine
+        .register_workflow(&h.scope, &Harness::workflow(d))
+        .await
+        .expect("register");
+    for i in 0..300u64 {
+        // Give up after anything from nothing to a few hundred microseconds.
+        let _ = tokio::time::timeout(
+            Duration::from_micros((i * 7) % 400),
+            h.engine
+                .start_run(&h.scope, &version, json!([{}]), StartOptions::default()),
+        )
+        .await;
+    }
+    let t0 = Instant::now();
+    loop {
+        let page = h
+            .engine
+            .store()
+            .list_runs(&h.scope, &Default::default(), None, 500)
+            .await
+            .expect("list");
+        assert!(!page.items.is_empty(), "some runs were created");
+        let unfinished: Vec<_> = page
+            .items
+            .iter()
+            .filter(|r| !r.status.is_terminal())
+            .map(|r| (r.id, r.status))
+            .collect();
+        if unfinished.is_empty() {
+            assert!(page.items.iter().all(|r| r.status == RunStatus::Succeeded));
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "runs left unfinished: {unfinished:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    h.engine.shutdown().await;
+    let _ = worker.await;
+}

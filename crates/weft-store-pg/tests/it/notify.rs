@@ -153,3 +153,75 @@ async fn writes_that_make_no_work_do_not_wake_anybody() -> TestResult {
     assert!(slept >= Duration::from_millis(790), "woke after {slept:?}");
     Ok(())
 }
+
+/// A run finished by one process wakes another that waits for finished runs (a webhook
+/// answering at the last node of a run a worker drove); progress that finishes nothing does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_finished_elsewhere_wakes_those_waiting_for_it() -> TestResult {
+    let db = database().await;
+    let (api, driver) = (open(&db).await?, open(&db).await?);
+    let id = create(&driver).await?;
+    let me = driver.register_owner().await?;
+    assert!(driver.claim_run(&me, id).await?);
+    // Settle any wake-up left over from the create.
+    api.wait_for_finished_runs(Duration::from_millis(100)).await;
+    api.wait_for_finished_runs(Duration::from_millis(100)).await;
+
+    let quiet = {
+        let a = Arc::clone(&api);
+        tokio::spawn(async move {
+            let t = Instant::now();
+            a.wait_for_finished_runs(Duration::from_millis(800)).await;
+            t.elapsed()
+        })
+    };
+    let running = RunUpdate {
+        status: Some(RunStatus::Running),
+        ..RunUpdate::default()
+    };
+    driver
+        .write(WriteBatch {
+            run_id: id,
+            entries: vec![],
+            update: Some(running),
+        })
+        .wait()
+        .await?;
+    let waited = quiet.await.map_err(|e| e.to_string())?;
+    assert!(
+        waited >= Duration::from_millis(700),
+        "woke after {waited:?} for mere progress"
+    );
+
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+    let a = Arc::clone(&api);
+    let wait = tokio::spawn(async move {
+        let _ = started_tx.send(());
+        a.wait_for_finished_runs(LONG).await;
+        Instant::now()
+    });
+    started_rx.await.map_err(|e| e.to_string())?;
+    tokio::task::yield_now().await;
+    let acted = Instant::now();
+    let done = RunUpdate {
+        status: Some(RunStatus::Succeeded),
+        finished_at: Some(Utc::now()),
+        release_owner: true,
+        ..RunUpdate::default()
+    };
+    driver
+        .write(WriteBatch {
+            run_id: id,
+            entries: vec![],
+            update: Some(done),
+        })
+        .wait()
+        .await?;
+    let woke = tokio::time::timeout(LONG, wait)
+        .await
+        .map_err(|_| "never woke".to_owned())?
+        .map_err(|e| e.to_string())?;
+    let took = woke.saturating_duration_since(acted);
+    assert!(took < PROMPT, "woke {took:?} after the run finished");
+    Ok(())
+}
