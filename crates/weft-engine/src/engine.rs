@@ -233,7 +233,16 @@ impl Engine {
                 return Ok(record);
             }
             tokio::select! {
-                r = rx.recv() => match r {
+                // Only this run's end is worth a read: with many waiters, re-reading on every
+                // run's end cost a read per waiter per finished run.
+                r = async {
+                    loop {
+                        match rx.recv().await {
+                            Ok((id, _)) if id != run_id => continue,
+                            other => return other,
+                        }
+                    }
+                } => match r {
                     Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
                     Err(broadcast::error::RecvError::Closed) => return Err(EngineError::ShuttingDown),
                 },
