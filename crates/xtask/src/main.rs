@@ -1,12 +1,14 @@
 //! `cargo xtask <task>`: project automation that would otherwise be shell scripts.
 //!
 //! - `test`: formatting, lints, and the whole test suite — exactly what CI runs.
-//! - `bench [w1|w2|w3]`: the recorded benchmarks in release mode (W2 and W3 by default; W1
-//!   starts `weft serve` and loads it with wrk, see `w1.rs`).
+//! - `bench [w1|w2|w3|s3]`: the recorded benchmarks in release mode (W2 and W3 by default;
+//!   W1 starts `weft serve` and loads it with wrk, see `w1.rs`; S3 is scale-out on
+//!   PostgreSQL with 1, 2 and 4 workers, see `s3.rs`).
 //! - `fuzz [SECONDS]`: the document parser/validator fuzz target (needs cargo-fuzz).
 //! - `fuzz-api [EXAMPLES]`: schemathesis against a running `weft serve` (also run by `test`).
 
 mod fuzz_api;
+mod s3;
 mod serve;
 mod w1;
 
@@ -30,7 +32,7 @@ fn main() -> ExitCode {
         },
         _ => {
             eprintln!(
-                "usage: cargo xtask <test | bench [w2|w3|w1 [--duration SECS] [--connections N] [--threads N] [--keep]] | fuzz [SECONDS] | fuzz-api [EXAMPLES]>"
+                "usage: cargo xtask <test | bench [w2|w3|s3|w1 [--duration SECS] [--connections N] [--threads N] [--keep]] | fuzz [SECONDS] | fuzz-api [EXAMPLES]>"
             );
             return ExitCode::from(2);
         }
@@ -133,8 +135,20 @@ fn bench(args: &[String]) -> Result<(), String> {
                 )
             });
         }
+        Some("s3") if args.len() == 1 => {
+            return s3::run(|| {
+                run(
+                    cargo(&["build", "--release", "-p", "weft-cli", "--bin", "weft"]),
+                    "cargo build --release --bin weft",
+                )
+            });
+        }
         Some(w @ ("w2" | "w3")) if args.len() == 1 => vec![w],
-        Some(other) => return Err(format!("unknown bench arguments {other:?}: w1, w2 or w3")),
+        Some(other) => {
+            return Err(format!(
+                "unknown bench arguments {other:?}: w1, w2, w3 or s3"
+            ));
+        }
     };
     for w in workloads {
         run(

@@ -29,6 +29,18 @@ pub(crate) struct Server {
 
 impl Server {
     pub(crate) fn start(bin: &Path, dir: &Path, keep: bool) -> Result<Server, String> {
+        Self::start_with(bin, dir, keep, &[], &[])
+    }
+
+    /// Like [`Server::start`], with more `weft serve` arguments and environment variables
+    /// (applied after the defaults are cleared).
+    pub(crate) fn start_with(
+        bin: &Path,
+        dir: &Path,
+        keep: bool,
+        args: &[&str],
+        envs: &[(&str, &str)],
+    ) -> Result<Server, String> {
         let port = free_port()?;
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let log = std::fs::File::create(dir.join("server.log"))
@@ -47,6 +59,8 @@ impl Server {
             .env_remove("WEFT_PUBLIC_URL")
             .env_remove("WEFT_LOG")
             .env_remove("WEFT_LOG_FORMAT")
+            .args(args)
+            .envs(envs.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log)

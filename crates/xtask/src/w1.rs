@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use crate::serve::Server;
 
 /// Steps in the chain.
-const STEPS: i64 = 10;
+pub(crate) const STEPS: i64 = 10;
 /// Sequential requests before anything is measured.
 const WARMUP_REQUESTS: usize = 500;
 
@@ -65,7 +65,7 @@ impl Options {
 
 /// The W1 document: a webhook on `POST /webhook/w1` answering with the last node's output,
 /// ten `core.set@1` steps in a chain.
-fn document() -> Value {
+pub(crate) fn document() -> Value {
     let mut nodes = Vec::new();
     let mut edges = Vec::new();
     for i in 0..STEPS {
@@ -102,7 +102,7 @@ fn document() -> Value {
     })
 }
 
-const WRK_SCRIPT: &str = r#"-- W1: every request posts the same small JSON body; done() prints one parseable line.
+pub(crate) const WRK_SCRIPT: &str = r#"-- W1: every request posts the same small JSON body; done() prints one parseable line.
 wrk.method = "POST"
 wrk.body = '{"x":1}'
 wrk.headers["Content-Type"] = "application/json"
@@ -392,7 +392,7 @@ fn have_wrk() -> bool {
 }
 
 /// Installs wrk from the distribution when it is missing (Debian/Ubuntu: `apt-get`).
-fn ensure_wrk() -> Result<(), String> {
+pub(crate) fn ensure_wrk() -> Result<(), String> {
     if have_wrk() {
         return Ok(());
     }
@@ -426,7 +426,7 @@ fn ensure_wrk() -> Result<(), String> {
 }
 
 /// Runs a command to completion within `limit`, returning its stdout.
-fn run_bounded(cmd: &mut Command, limit: Duration) -> Result<String, String> {
+pub(crate) fn run_bounded(cmd: &mut Command, limit: Duration) -> Result<String, String> {
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

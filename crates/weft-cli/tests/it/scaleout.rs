@@ -66,6 +66,27 @@ fn workflow(addr: std::net::SocketAddr) -> Value {
     })
 }
 
+/// Rows of a query as (first column, second column), through psql.
+fn psql_rows(url: &str, sql: &str) -> Vec<(String, String)> {
+    let out = std::process::Command::new("psql")
+        .args([url, "-At", "-F", "\t", "-c", sql])
+        .output()
+        .expect("psql runs (PostgreSQL's client)");
+    assert!(
+        out.status.success(),
+        "psql: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let (a, b) = l.split_once('\t').unwrap_or((l, ""));
+            (a.to_string(), b.to_string())
+        })
+        .collect()
+}
+
 async fn count(client: &reqwest::Client, base: &str, key: &str, status: &str) -> usize {
     let mut n = 0;
     let mut cursor: Option<String> = None;
@@ -151,17 +172,6 @@ async fn three_workers_finish_500_runs_when_one_is_killed() {
         .expect("json");
     let wf_id = wf["id"].as_str().expect("workflow id").to_string();
 
-    let mut workers: Vec<Proc> = (0..3)
-        .map(|i| {
-            Proc(spawn(
-                &["worker"],
-                &url,
-                &tmp.path().join(format!("w{i}")),
-                &master,
-            ))
-        })
-        .collect();
-
     let started = Instant::now();
     for i in 0..RUNS {
         let r = client
@@ -173,6 +183,18 @@ async fn three_workers_finish_500_runs_when_one_is_killed() {
             .expect("start run");
         assert_eq!(r.status(), 201);
     }
+
+    // The batch is queued; three workers share it.
+    let mut workers: Vec<Proc> = (0..3)
+        .map(|i| {
+            Proc(spawn(
+                &["worker"],
+                &url,
+                &tmp.path().join(format!("w{i}")),
+                &master,
+            ))
+        })
+        .collect();
 
     // Kill one worker once a third of the runs are done.
     loop {
@@ -187,14 +209,49 @@ async fn three_workers_finish_500_runs_when_one_is_killed() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let in_flight_at_kill = count(&client, &base, &api_key, "running").await;
-    let victim = workers.remove(0);
+    // Kill the worker that holds the most unfinished runs right now (owners record their pid).
+    let held = psql_rows(
+        &url,
+        "SELECT o.pid, r.id FROM runs r JOIN owners o ON o.id = r.owner \
+         WHERE r.status NOT IN ('succeeded', 'failed', 'cancelled')",
+    );
+    let pids: Vec<u32> = workers.iter().map(|w| w.0.id()).collect();
+    let victim_pid = pids
+        .iter()
+        .copied()
+        .max_by_key(|p| held.iter().filter(|(pid, _)| pid == &p.to_string()).count())
+        .expect("three workers");
+    let victim_runs: Vec<String> = held
+        .iter()
+        .filter(|(pid, _)| pid == &victim_pid.to_string())
+        .map(|(_, id)| id.clone())
+        .collect();
+    let victim = workers.remove(pids.iter().position(|p| *p == victim_pid).expect("victim"));
     let killed_at = Instant::now();
     drop(victim); // SIGKILL
 
-    // Every run finishes; note when the last run that was in flight at the kill finished.
+    // The dead worker's runs are reclaimed once its lease runs out, and finish.
+    let mut reclaimed_in = None;
     loop {
+        if reclaimed_in.is_none() {
+            let open = victim_runs.iter().filter(|id| {
+                psql_rows(
+                    &url,
+                    &format!(
+                        "SELECT status, '' FROM runs WHERE id = '{id}' \
+                     AND status NOT IN ('succeeded', 'failed', 'cancelled')"
+                    ),
+                )
+                .into_iter()
+                .next()
+                .is_some()
+            });
+            if open.count() == 0 {
+                reclaimed_in = Some(killed_at.elapsed());
+            }
+        }
         let done = count(&client, &base, &api_key, "succeeded").await;
-        if done == RUNS {
+        if done == RUNS && reclaimed_in.is_some() {
             break;
         }
         assert!(
@@ -203,11 +260,20 @@ async fn three_workers_finish_500_runs_when_one_is_killed() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let reclaimed_in = killed_at.elapsed();
+    let reclaimed_in = reclaimed_in.expect("set before the loop ends");
+    let all_done_in = killed_at.elapsed();
     let total = started.elapsed();
+    if !victim_runs.is_empty() {
+        assert!(
+            reclaimed_in >= Duration::from_secs(2),
+            "the dead worker's runs were taken over after {reclaimed_in:?}, before its lease ran out"
+        );
+    }
     eprintln!(
-        "scale-out: {RUNS} runs on 3 workers (one killed with {in_flight_at_kill} runs in flight); \
-         all done {reclaimed_in:?} after the kill (lease {LEASE}), {total:?} in all"
+        "scale-out: {RUNS} runs on 3 workers; killed the one holding {} unfinished runs \
+         ({in_flight_at_kill} running in all); its runs finished {reclaimed_in:?} after the kill \
+         (lease {LEASE}); all runs done {all_done_in:?} after the kill, {total:?} in all",
+        victim_runs.len()
     );
 
     // Every effect happened; committed effects never happened twice.
