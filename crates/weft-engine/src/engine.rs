@@ -507,17 +507,23 @@ impl Inner {
             match outcome {
                 Ok(DriveOutcome::Finished(status)) => {
                     let _ = inner.finished.send((run_id, status));
+                    // A finished run leaves nothing for the worker loop to do, unless it was
+                    // the last one (a worker running until idle may stop). Waking it for every
+                    // finished run cost three reads per run under load.
+                    if lock(&inner.active).is_empty() {
+                        inner.wake.notify_one();
+                    }
                 }
-                Ok(DriveOutcome::Unloaded) => {}
-                Ok(DriveOutcome::Interrupted) => return,
+                Ok(DriveOutcome::Unloaded) => inner.wake.notify_one(),
+                Ok(DriveOutcome::Interrupted) => {}
                 Err(e) => {
                     tracing::error!(run_id = %run_id, error = %e, "run could not be driven");
                     if let Err(e) = inner.store.release_run(&inner.owner, run_id).await {
                         tracing::error!(run_id = %run_id, error = %e, "could not release the run");
                     }
+                    inner.wake.notify_one();
                 }
             }
-            inner.wake.notify_one();
         });
     }
 
