@@ -391,3 +391,59 @@ impl Store for SqliteStore {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rusqlite::StatementStatus;
+
+    /// Loading journals while the writer appends to them reuses the cached statement instead of
+    /// re-preparing it every time (an `ORDER BY` on the key did that).
+    #[tokio::test]
+    async fn loading_a_journal_never_reprepares_its_statement() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(dir.path()).expect("open");
+        let scope = TenantScope::org("o");
+        let version = store
+            .put_workflow_version(&scope, "x", &serde_json::json!({"name": "x"}))
+            .await
+            .expect("version");
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            let new = NewRun {
+                id: RunId::new(),
+                workflow_version_id: version.clone(),
+                workflow_id: None,
+                workflow_name: "x".into(),
+                input: serde_json::json!([]),
+                parent: None,
+                idempotency_key: None,
+                deadline_at: None,
+                created_at: Utc::now(),
+            };
+            ids.push(store.create_run(&scope, new).await.expect("create").0.id);
+        }
+        let conn = schema::open_reader(&dir.path().join("weft.db")).expect("reader");
+        for seq in 1..=10u64 {
+            for id in &ids {
+                let entry = JournalEntry {
+                    seq,
+                    at: Utc::now(),
+                    event: serde_json::json!({"type": "x", "seq": seq}),
+                };
+                let batch = WriteBatch {
+                    run_id: *id,
+                    entries: vec![entry],
+                    update: None,
+                };
+                store.write(batch).wait().await.expect("write");
+                let journal = read::journal(&conn, "o", *id).expect("journal");
+                let seqs: Vec<u64> = journal.iter().map(|e| e.seq).collect();
+                assert_eq!(seqs, (1..=seq).collect::<Vec<_>>());
+            }
+        }
+        let stmt = conn.prepare_cached(read::JOURNAL_SQL).expect("cached");
+        assert_eq!(stmt.get_status(StatementStatus::Run), 30);
+        assert_eq!(stmt.get_status(StatementStatus::RePrepare), 0);
+    }
+}
