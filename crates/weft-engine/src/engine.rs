@@ -189,30 +189,41 @@ impl Engine {
             Value::Null => Value::Array(Vec::new()),
             other => Value::Array(vec![other]),
         };
-        let (record, _created) = self
-            .inner
-            .store
-            .create_run(
-                scope,
-                NewRun {
-                    id: RunId::new(),
-                    workflow_version_id: version_id.to_string(),
-                    workflow_id: options.workflow_id,
-                    workflow_name: workflow.document.name.clone(),
-                    input,
-                    parent: None,
-                    idempotency_key: options.idempotency_key,
-                    deadline_at,
-                    created_at: now,
-                },
-            )
-            .await?;
+        let new = NewRun {
+            id: RunId::new(),
+            workflow_version_id: version_id.to_string(),
+            workflow_id: options.workflow_id,
+            workflow_name: workflow.document.name.clone(),
+            input,
+            parent: None,
+            idempotency_key: options.idempotency_key,
+            deadline_at,
+            created_at: now,
+        };
         if options.detach || !self.inner.config.drive_started_runs {
+            let (record, _created) = self.inner.store.create_run(scope, new).await?;
             self.inner.wake.notify_one();
-        } else if !record.status.is_terminal() {
-            self.inner.ensure_driving(scope, record.id).await?;
+            return Ok(record);
         }
-        Ok(record)
+        // Create (claimed by this process where the store can do both at once) and start, in a
+        // task of its own: a caller dropped in between must not leave the run claimed with
+        // nobody driving it.
+        let (inner, scope) = (Arc::clone(&self.inner), scope.clone());
+        tokio::spawn(async move {
+            let (record, _created, owned) = inner
+                .store
+                .create_run_owned(&scope, new, &inner.owner)
+                .await?;
+            if owned {
+                // Nobody else can have touched it: start from the record, with an empty journal.
+                inner.spawn_executor_fresh(scope, record.clone());
+            } else if !record.status.is_terminal() {
+                inner.ensure_driving(&scope, record.id).await?;
+            }
+            Ok(record)
+        })
+        .await
+        .map_err(|e| EngineError::Internal(format!("starting a run: {e}")))?
     }
 
     /// Waits until a run reaches a terminal status and returns it.
@@ -474,7 +485,22 @@ impl Inner {
         Ok(Delivery::Busy)
     }
 
+    /// Starts driving a run this process just created and claimed in one transaction.
+    pub(crate) fn spawn_executor_fresh(self: &Arc<Self>, scope: TenantScope, record: RunRecord) {
+        let run_id = record.id;
+        self.spawn_executor_with(scope, run_id, Some(record));
+    }
+
     fn spawn_executor(self: &Arc<Self>, scope: TenantScope, run_id: RunId) {
+        self.spawn_executor_with(scope, run_id, None);
+    }
+
+    fn spawn_executor_with(
+        self: &Arc<Self>,
+        scope: TenantScope,
+        run_id: RunId,
+        fresh: Option<RunRecord>,
+    ) {
         let (tx, rx) = mpsc::unbounded_channel();
         {
             let mut active = lock(&self.active);
@@ -489,7 +515,7 @@ impl Inner {
         };
         self.tasks.spawn(async move {
             let mut rx = rx;
-            let outcome = drive(inner.clone(), scope.clone(), run_id, &mut rx, handle).await;
+            let outcome = drive(inner.clone(), scope.clone(), run_id, &mut rx, handle, fresh).await;
             lock(&inner.active).remove(&run_id);
             // A request that reached the channel while the run was unloading is handed back
             // to the store, where the next process to claim the run will find it. (A decision

@@ -64,19 +64,28 @@ pub(crate) async fn drive(
     run_id: RunId,
     control: &mut mpsc::UnboundedReceiver<Command>,
     handle: RunHandle,
+    fresh: Option<RunRecord>,
 ) -> Result<DriveOutcome, EngineError> {
     let store = inner.store.clone();
-    let record = store
-        .get_run(&scope, run_id)
-        .await?
-        .ok_or_else(|| EngineError::NotFound(format!("run {run_id}")))?;
-    if record.status.is_terminal() {
-        return Ok(DriveOutcome::Finished(record.status));
-    }
+    // A run this process created and claimed in one transaction has an empty journal and the
+    // record it was created with; any other run is read back.
+    let (record, journal) = match fresh {
+        Some(record) => (record, Vec::new()),
+        None => {
+            let record = store
+                .get_run(&scope, run_id)
+                .await?
+                .ok_or_else(|| EngineError::NotFound(format!("run {run_id}")))?;
+            if record.status.is_terminal() {
+                return Ok(DriveOutcome::Finished(record.status));
+            }
+            let journal = store.load_journal(&scope, run_id).await?;
+            (record, journal)
+        }
+    };
     let workflow = inner
         .compiled_workflow(&scope, &record.workflow_version_id)
         .await?;
-    let journal = store.load_journal(&scope, run_id).await?;
     let mut state = RunState::new(workflow.graph.clone());
     let mut seq = 0;
     for entry in &journal {

@@ -510,6 +510,21 @@ pub trait Store: Send + Sync + 'static {
         Ok((record, created))
     }
     /// Reads one run.
+    /// Like [`Store::create_run`], and claims a newly created run for `owner` in the same
+    /// transaction: nobody else can have touched it, so its creator may start driving it from
+    /// the returned record without reading it back. Returns `(record, created, owned)`; `owned`
+    /// is false for a run that already existed, and always false in this default, which does
+    /// not claim (a separate claim could follow another process's work on the run).
+    async fn create_run_owned(
+        &self,
+        scope: &TenantScope,
+        run: NewRun,
+        owner: &OwnerId,
+    ) -> StoreResult<(RunRecord, bool, bool)> {
+        let _ = owner;
+        let (record, created) = self.create_run(scope, run).await?;
+        Ok((record, created, false))
+    }
     async fn get_run(&self, scope: &TenantScope, id: RunId) -> StoreResult<Option<RunRecord>>;
     /// Lists runs newest first.
     async fn list_runs(

@@ -315,6 +315,28 @@ impl Store for PgStore {
             .await
     }
 
+    async fn create_run_owned(
+        &self,
+        scope: &TenantScope,
+        run: NewRun,
+        owner: &OwnerId,
+    ) -> StoreResult<(RunRecord, bool, bool)> {
+        let new = runs::RunToCreate {
+            scope: scope.clone(),
+            input: rows::json(&run.input),
+            run,
+        };
+        self.writer
+            .call((new, owner.0.clone()), |tx, (new, me)| {
+                Box::pin(async move {
+                    let (record, created) = runs::create_run(tx, new).await?;
+                    let owned = created && owners::claim(tx, me, record.id).await?;
+                    Ok((record, created, owned))
+                })
+            })
+            .await
+    }
+
     async fn get_run(&self, scope: &TenantScope, id: RunId) -> StoreResult<Option<RunRecord>> {
         read::run(&self.pool, &scope.org_id, id).await
     }

@@ -219,6 +219,24 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn create_run_owned(
+        &self,
+        scope: &TenantScope,
+        run: NewRun,
+        owner: &OwnerId,
+    ) -> StoreResult<(RunRecord, bool, bool)> {
+        let scope = scope.clone();
+        let input = rows::json(&run.input);
+        let (owners, me) = (Arc::clone(&self.owners), owner.0.clone());
+        self.writer
+            .call(move |c| {
+                let (record, created) = runs::create_run(c, &scope, run, &input)?;
+                let owned = created && owners::claim(c, &owners, &me, record.id)?;
+                Ok((record, created, owned))
+            })
+            .await
+    }
+
     async fn get_run(&self, scope: &TenantScope, id: RunId) -> StoreResult<Option<RunRecord>> {
         let org = scope.org_id.clone();
         self.readers

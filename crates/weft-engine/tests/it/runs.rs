@@ -388,8 +388,9 @@ async fn cancellation_reaches_a_running_step_promptly() {
         json!([{"id": "call", "type": "http.request@1", "params": {"url": format!("http://{addr}/slow/10000")}}]),
         json!([]),
     );
-    let run = h.start(d, json!([{}])).await;
+    // Subscribe first: the run may start its step before `start` returns.
     let mut events = h.engine.subscribe();
+    let run = h.start(d, json!([{}])).await;
     // Wait until the step is really running.
     tokio::time::timeout(Duration::from_secs(5), async {
         loop {

@@ -1,6 +1,9 @@
 //! Run ownership, claimable runs, control requests, readiness and waiting for work.
 
-use super::{CheckResult, Fixture, at, batch, create, eventually, expect_not_found, org, race};
+use super::{
+    CheckResult, Fixture, at, batch, create, eventually, expect_not_found, new_run, org, race,
+    version,
+};
 use chrono::Utc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -252,4 +255,37 @@ fn pairs(taken: Vec<weft_store_api::TakenControl>) -> Vec<(RunId, ControlRequest
             (t.run_id, t.request)
         })
         .collect()
+}
+
+/// A run created owned is claimed by its creator in the same transaction: another owner cannot
+/// claim it, it is not claimable, and its journal is empty; creating it again by its
+/// idempotency key finds it without owning it.
+pub async fn runs_created_owned_belong_to_their_creator(store: Arc<dyn Store>) -> CheckResult {
+    let scope = org("a");
+    let v = version(&store, &scope, "flow").await?;
+    let (me, other) = (store.register_owner().await?, store.register_owner().await?);
+    let mut run = new_run(&v, "flow");
+    run.idempotency_key = Some("k".into());
+    let (record, created, owned) = store.create_run_owned(&scope, run.clone(), &me).await?;
+    assert!(created);
+    assert!(owned, "a new run is claimed by its creator");
+    assert!(
+        !store.claim_run(&other, record.id).await?,
+        "another owner cannot claim it"
+    );
+    assert!(store.claimable_runs(Utc::now(), 10).await?.is_empty());
+    assert!(store.load_journal(&scope, record.id).await?.is_empty());
+    assert!(
+        store.claim_run(&me, record.id).await?,
+        "claiming it again is idempotent"
+    );
+
+    run.id = RunId::new();
+    let (again, created, owned) = store.create_run_owned(&scope, run, &other).await?;
+    assert_eq!(
+        again.id, record.id,
+        "the idempotency key finds the first run"
+    );
+    assert!(!created && !owned);
+    Ok(())
 }
