@@ -218,10 +218,13 @@ fn main() -> ExitCode {
     }
     // `weft nodes list | head` must end quietly when the reader goes away, as Unix tools do,
     // instead of panicking on a failed print. Network writes never raise SIGPIPE (the
-    // standard library sends with MSG_NOSIGNAL).
-    // SAFETY: called before any thread starts; restores the signal's default disposition.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    // standard library sends with MSG_NOSIGNAL). A server keeps the default of ignoring it:
+    // whoever reads its stdout going away must not kill it (its prints ignore the error).
+    if !server {
+        // SAFETY: called before any thread starts; restores the signal's default disposition.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -434,10 +437,19 @@ async fn run(args: RunArgs) -> Result<ExitCode> {
     progress.follow(record.id);
     let wait = engine.wait_for(&scope, record.id);
     tokio::pin!(wait);
+    let ends_the_run = |ev: &weft_engine::RunEvent| {
+        ev.run_id == record.id && matches!(ev.kind, weft_engine::RunEventKind::RunFinished { .. })
+    };
+    let (saw_any, saw_end) = (std::cell::Cell::new(false), std::cell::Cell::new(false));
+    let show = |ev: &weft_engine::RunEvent, progress: &mut progress::Progress| {
+        saw_any.set(saw_any.get() || ev.run_id == record.id);
+        saw_end.set(saw_end.get() || ends_the_run(ev));
+        progress.show(ev);
+    };
     let finished = loop {
         tokio::select! {
             ev = events.recv() => {
-                if let Ok(ev) = ev { progress.show(&ev); }
+                if let Ok(ev) = ev { show(&ev, &mut progress); }
             }
             r = &mut wait => break r?,
             _ = tokio::signal::ctrl_c() => {
@@ -448,7 +460,17 @@ async fn run(args: RunArgs) -> Result<ExitCode> {
         }
     };
     while let Ok(ev) = events.try_recv() {
-        progress.show(&ev);
+        show(&ev, &mut progress);
+    }
+    // The store can say "finished" a moment before the run's last events are sent (they follow
+    // the commit): when this process drove the run, show them all, up to its end.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(2);
+    while saw_any.get() && !saw_end.get() {
+        match tokio::time::timeout_at(deadline, events.recv()).await {
+            Ok(Ok(ev)) => show(&ev, &mut progress),
+            Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
+            Ok(Err(_)) | Err(_) => break,
+        }
     }
     // Let runs resumed alongside this one finish their current work rather than stop mid-way.
     while engine.active_runs() > 0 {

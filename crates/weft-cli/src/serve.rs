@@ -235,15 +235,17 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     if let Some(b) = weft_server::bootstrap(backend.control.as_ref(), &public_url).await? {
-        println!(
-            "Weft is set up: organization {:?} with admin {}.",
-            b.org.name, b.admin.email
+        // One write, and no panic if nobody reads stdout any more: the server must go on.
+        let text = format!(
+            "Weft is set up: organization {:?} with admin {}.\n\n  \
+             API key (shown once, keep it safe): {}\n  \
+             Sign in (one use, 24 hours):       {}\n\n\
+             A new sign-in link: weft admin login-link\n",
+            b.org.name, b.admin.email, b.api_key, b.login_url
         );
-        println!();
-        println!("  API key (shown once, keep it safe): {}", b.api_key);
-        println!("  Sign in (one use, 24 hours):       {}", b.login_url);
-        println!();
-        println!("A new sign-in link: weft admin login-link");
+        let mut out = std::io::stdout().lock();
+        let _ = std::io::Write::write_all(&mut out, text.as_bytes());
+        let _ = std::io::Write::flush(&mut out);
     }
     let mut state = AppState::new(
         engine,

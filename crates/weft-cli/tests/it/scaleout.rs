@@ -135,6 +135,7 @@ async fn three_workers_finish_500_runs_when_one_is_killed() {
         &tmp.path().join("serve"),
         &master,
     );
+    // Read up to the key, then let go of stdout: the server must not die of it (SIGPIPE).
     let stdout = serve.stdout.take().expect("stdout");
     let _serve = Proc(serve);
     let api_key = tokio::task::spawn_blocking(move || {
@@ -149,15 +150,18 @@ async fn three_workers_finish_500_runs_when_one_is_killed() {
     .await
     .expect("read key");
     let client = reqwest::Client::new();
-    for _ in 0..100 {
-        if client
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            break;
-        }
+    // Generous: on a loaded CI machine the debug build can take a while to listen.
+    let waiting = Instant::now();
+    loop {
+        let last = match client.get(format!("{base}/readyz")).send().await {
+            Ok(r) if r.status() == 200 => break,
+            Ok(r) => format!("{} {}", r.status(), r.text().await.unwrap_or_default()),
+            Err(e) => e.to_string(),
+        };
+        assert!(
+            waiting.elapsed() < Duration::from_secs(60),
+            "weft serve was not ready within 60 s; /readyz: {last}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let wf: Value = client
