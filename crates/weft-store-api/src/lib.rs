@@ -9,6 +9,9 @@
 //!   one transaction.
 
 pub mod control;
+mod version_id;
+
+pub use version_id::{canonical_json, workflow_version_id};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -70,8 +70,8 @@ pub mod testing;
 mod writer;
 
 pub use leader::LeaderGuard;
-pub use rows::workflow_version_id;
 pub use schema::SCHEMA_VERSION;
+pub use weft_store_api::workflow_version_id;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

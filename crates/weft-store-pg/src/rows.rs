@@ -2,12 +2,10 @@
 
 use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use sqlx_core::decode::Decode;
 use sqlx_core::row::Row;
 use sqlx_core::types::Type;
 use sqlx_postgres::{PgRow, Postgres};
-use std::fmt::Write as _;
 use uuid::Uuid;
 use weft_store_api::{
     ControlRequest, JournalEntry, ParentRef, RunId, RunRecord, RunStatus, StoreError, StoreResult,
@@ -55,67 +53,6 @@ pub(crate) fn opt_ts(t: Option<&DateTime<Utc>>) -> Option<DateTime<Utc>> {
 pub(crate) fn json(v: &Value) -> String {
     // Serializing a `Value` to a string cannot fail: its keys are strings.
     serde_json::to_string(v).unwrap_or_else(|_| "null".to_owned())
-}
-
-/// Canonical JSON: object keys sorted bytewise at every level, no whitespace.
-pub(crate) fn canonical_json(v: &Value) -> String {
-    let mut out = String::new();
-    write_canonical(v, &mut out);
-    out
-}
-
-fn write_canonical(v: &Value, out: &mut String) {
-    match v {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, k) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&json(&Value::String(k.clone())));
-                out.push(':');
-                if let Some(child) = map.get(k) {
-                    write_canonical(child, out);
-                }
-            }
-            out.push('}');
-        }
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_canonical(item, out);
-            }
-            out.push(']');
-        }
-        other => out.push_str(&json(other)),
-    }
-}
-
-/// Lowercase hex of bytes.
-fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
-}
-
-/// The id of a workflow version: hex SHA-256 of the org id, a NUL byte and the canonical
-/// (sorted-key, whitespace-free) document JSON.
-///
-/// The same rule as `weft_store::workflow_version_id`, so a document has the same id on both
-/// backends (the conformance suite checks a known value); it belongs in `weft-store-api`.
-pub fn workflow_version_id(org_id: &str, document: &Value) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(org_id.as_bytes());
-    hasher.update([0u8]);
-    hasher.update(canonical_json(document).as_bytes());
-    hex(&hasher.finalize())
 }
 
 /// Reads column `idx` of a row, describing failures with `what` and `name`.
@@ -241,26 +178,6 @@ pub(crate) fn entry_from_row(row: &PgRow, run_id: RunId) -> StoreResult<JournalE
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn canonical_json_sorts_keys_at_every_level() {
-        let a = json!({"b": 1, "a": {"y": [1, {"d": 2, "c": 3}], "x": "s"}});
-        assert_eq!(
-            canonical_json(&a),
-            r#"{"a":{"x":"s","y":[1,{"c":3,"d":2}]},"b":1}"#
-        );
-    }
-
-    #[test]
-    fn version_id_ignores_key_order_and_depends_on_org() {
-        let a = json!({"name": "w", "steps": [{"id": "a", "x": 1}]});
-        let b: Value =
-            serde_json::from_str(r#"{"steps":[{"x":1,"id":"a"}],"name":"w"}"#).unwrap_or_default();
-        assert_eq!(workflow_version_id("o", &a), workflow_version_id("o", &b));
-        assert_ne!(workflow_version_id("o", &a), workflow_version_id("p", &a));
-        assert_eq!(workflow_version_id("o", &a).len(), 64);
-    }
 
     #[test]
     fn timestamps_are_cut_to_microseconds_towards_the_past() {

@@ -42,8 +42,8 @@ mod runs;
 mod schema;
 mod writer;
 
-pub use runs::workflow_version_id;
 pub use schema::SCHEMA_VERSION;
+pub use weft_store_api::workflow_version_id;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

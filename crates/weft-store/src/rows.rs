@@ -4,7 +4,6 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::Row;
 use rusqlite::types::ValueRef;
 use serde_json::Value;
-use std::fmt::Write as _;
 use weft_store_api::{
     ControlRequest, JournalEntry, ParentRef, RunId, RunRecord, RunStatus, StoreError, TenantScope,
 };
@@ -45,54 +44,6 @@ pub(crate) fn parse_ts(s: &str) -> Result<DateTime<Utc>, String> {
 pub(crate) fn json(v: &Value) -> String {
     // Serializing a `Value` to a string cannot fail: its keys are strings.
     serde_json::to_string(v).unwrap_or_else(|_| "null".to_owned())
-}
-
-/// Canonical JSON: object keys sorted bytewise at every level, no whitespace.
-pub(crate) fn canonical_json(v: &Value) -> String {
-    let mut out = String::new();
-    write_canonical(v, &mut out);
-    out
-}
-
-fn write_canonical(v: &Value, out: &mut String) {
-    match v {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, k) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&json(&Value::String(k.clone())));
-                out.push(':');
-                if let Some(child) = map.get(k) {
-                    write_canonical(child, out);
-                }
-            }
-            out.push('}');
-        }
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_canonical(item, out);
-            }
-            out.push(']');
-        }
-        other => out.push_str(&json(other)),
-    }
-}
-
-/// Lowercase hex of bytes.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
 }
 
 /// Reads column `idx` of a row as optional text, describing failures with `what` and `name`.
@@ -294,16 +245,6 @@ pub(crate) fn json_from_text(s: &str, what: &str, name: &str) -> Result<Value, S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn canonical_json_sorts_keys_at_every_level() {
-        let a = json!({"b": 1, "a": {"y": [1, {"d": 2, "c": 3}], "x": "s"}});
-        assert_eq!(
-            canonical_json(&a),
-            r#"{"a":{"x":"s","y":[1,{"c":3,"d":2}]},"b":1}"#
-        );
-    }
 
     #[test]
     fn timestamps_are_fixed_width_and_lossless() {
@@ -315,10 +256,5 @@ mod tests {
         assert_eq!(parse_ts(&s), Ok(t));
         let whole = DateTime::<Utc>::from_timestamp(1_700_000_000, 0).unwrap_or_default();
         assert_eq!(ts(&whole).len(), s.len());
-    }
-
-    #[test]
-    fn hex_is_lowercase() {
-        assert_eq!(hex(&[0, 15, 255]), "000fff");
     }
 }

@@ -1,21 +1,9 @@
 //! Creating runs and storing workflow versions (writer side).
 
 use crate::read::{child_run, run_by_idempotency_key, run_exists, workflow_version_exists};
-use crate::rows::{canonical_json, db, hex, opt_ts, ts};
+use crate::rows::{db, opt_ts, ts};
 use rusqlite::Connection;
-use serde_json::Value;
-use sha2::{Digest, Sha256};
 use weft_store_api::{NewRun, RunRecord, RunStatus, StoreError, StoreResult, TenantScope};
-
-/// The id of a workflow version: hex SHA-256 of the org id, a NUL byte and the canonical
-/// (sorted-key, whitespace-free) document JSON.
-pub fn workflow_version_id(org_id: &str, document: &Value) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(org_id.as_bytes());
-    hasher.update([0u8]);
-    hasher.update(canonical_json(document).as_bytes());
-    hex(&hasher.finalize())
-}
 
 /// Stores a workflow version unless the organization already has it.
 pub(crate) fn insert_workflow_version(
@@ -136,20 +124,4 @@ pub(crate) fn seed_journal(
         .and_then(|mut s| s.execute((&id, seed.len() as i64)))
         .map_err(db("seeding the journal"))?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn version_id_ignores_key_order_and_depends_on_org() {
-        let a = json!({"name": "w", "steps": [{"id": "a", "x": 1}]});
-        let b: Value =
-            serde_json::from_str(r#"{"steps":[{"x":1,"id":"a"}],"name":"w"}"#).unwrap_or_default();
-        assert_eq!(workflow_version_id("o", &a), workflow_version_id("o", &b));
-        assert_ne!(workflow_version_id("o", &a), workflow_version_id("p", &a));
-        assert_eq!(workflow_version_id("o", &a).len(), 64);
-    }
 }
