@@ -1,7 +1,6 @@
 //! Journal writes: order, conflicts, run updates, group commit and durability.
 
 use crate::{TestResult, batch, create, entry, fresh_query_i64, open, org, reopen, seqs};
-use std::sync::Arc;
 use weft_store_api::{RunId, RunStatus, RunUpdate, Store, StoreError, WriteBatch};
 
 #[tokio::test]
@@ -103,94 +102,6 @@ async fn two_stores_on_one_directory_detect_each_others_writes() -> TestResult {
         seqs(&store_a.load_journal(&scope, id).await?),
         vec![1, 2, 3, 4]
     );
-    Ok(())
-}
-
-#[tokio::test]
-async fn run_updates_map_to_columns() -> TestResult {
-    let (_dir, store) = open()?;
-    let scope = org("a");
-    let id = create(&store, &scope).await?;
-    let owner = store.register_owner().await?;
-    assert!(store.claim_run(&owner, id).await?);
-    let t = crate::at;
-
-    let start = RunUpdate {
-        status: Some(RunStatus::Running),
-        started_at: Some(t(1)),
-        ..RunUpdate::default()
-    };
-    store.write(batch(id, 1, 1, Some(start))).wait().await?;
-    let again = RunUpdate {
-        started_at: Some(t(9)),
-        wake_at: Some(Some(t(60))),
-        ..RunUpdate::default()
-    };
-    store.write(batch(id, 2, 2, Some(again))).wait().await?;
-    let rec = store.get_run(&scope, id).await?.ok_or("missing")?;
-    assert_eq!(
-        (rec.status, rec.started_at, rec.wake_at),
-        (RunStatus::Running, Some(t(1)), Some(t(60)))
-    );
-
-    // `None` leaves wake_at alone, `Some(None)` clears it; release_owner frees the run.
-    store
-        .write(batch(id, 3, 3, Some(RunUpdate::default())))
-        .wait()
-        .await?;
-    assert_eq!(
-        store.get_run(&scope, id).await?.and_then(|r| r.wake_at),
-        Some(t(60))
-    );
-    let clear = RunUpdate {
-        wake_at: Some(None),
-        release_owner: true,
-        ..RunUpdate::default()
-    };
-    store.write(batch(id, 4, 4, Some(clear))).wait().await?;
-    assert_eq!(
-        store.get_run(&scope, id).await?.and_then(|r| r.wake_at),
-        None
-    );
-    let other = weft_store_api::OwnerId(uuid::Uuid::now_v7().to_string());
-    assert!(store.claim_run(&other, id).await?, "released runs are free");
-    Ok(())
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn group_commit_keeps_every_journal_complete_and_ordered() -> TestResult {
-    const TASKS: usize = 50;
-    const BATCHES: u64 = 200;
-    let (_dir, store) = open()?;
-    let scope = org("a");
-    let mut ids = Vec::new();
-    for _ in 0..TASKS {
-        ids.push(create(&store, &scope).await?);
-    }
-    let mut tasks = Vec::new();
-    for id in ids.clone() {
-        let store = Arc::clone(&store);
-        tasks.push(tokio::spawn(async move {
-            let mut commits = Vec::new();
-            for seq in 1..=BATCHES {
-                commits.push(store.write(batch(id, seq, seq, None)));
-                if seq % 50 == 0 {
-                    tokio::task::yield_now().await;
-                }
-            }
-            for c in commits {
-                c.wait().await?;
-            }
-            Ok::<(), StoreError>(())
-        }));
-    }
-    for t in tasks {
-        t.await??;
-    }
-    for id in ids {
-        let journal = store.load_journal(&scope, id).await?;
-        assert_eq!(seqs(&journal), (1..=BATCHES).collect::<Vec<_>>());
-    }
     Ok(())
 }
 

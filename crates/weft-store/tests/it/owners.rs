@@ -5,7 +5,7 @@ use chrono::Utc;
 use std::io::{BufRead, BufReader, Write as _};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use weft_store_api::{ControlRequest, RunId, RunStatus, RunUpdate, Store};
+use weft_store_api::{RunId, RunStatus, RunUpdate, Store};
 
 fn claimable_ids(list: &[weft_store_api::Claimable]) -> Vec<RunId> {
     list.iter().map(|c| c.run_id).collect()
@@ -95,54 +95,6 @@ async fn due_waiting_runs_are_claimable_whatever_their_owner() -> TestResult {
     Ok(())
 }
 
-#[tokio::test]
-async fn control_requests_reach_the_owner_once() -> TestResult {
-    let (_dir, store) = open()?;
-    let scope = org("a");
-    let (r1, r2) = (create(&store, &scope).await?, create(&store, &scope).await?);
-    let me = store.register_owner().await?;
-    assert!(store.claim_run(&me, r1).await?);
-    assert!(pairs(store.take_control_requests(&me).await?).is_empty());
-    assert!(
-        store
-            .request_control(&scope, r1, ControlRequest::Pause)
-            .await?
-    );
-    assert!(
-        store
-            .request_control(&scope, r2, ControlRequest::Cancel)
-            .await?
-    );
-    assert!(
-        !store
-            .request_control(&scope, RunId::new(), ControlRequest::Cancel)
-            .await?
-    );
-    assert_eq!(
-        pairs(store.take_control_requests(&me).await?),
-        vec![(r1, ControlRequest::Pause)]
-    );
-    assert!(pairs(store.take_control_requests(&me).await?).is_empty());
-    // r2's request waits for whoever claims it.
-    assert!(store.claim_run(&me, r2).await?);
-    assert_eq!(
-        pairs(store.take_control_requests(&me).await?),
-        vec![(r2, ControlRequest::Cancel)]
-    );
-
-    let done = RunUpdate {
-        status: Some(RunStatus::Cancelled),
-        ..RunUpdate::default()
-    };
-    store.write(batch(r2, 1, 1, Some(done))).wait().await?;
-    assert!(
-        !store
-            .request_control(&scope, r2, ControlRequest::Resume)
-            .await?
-    );
-    Ok(())
-}
-
 const HOLD_DIR: &str = "WEFT_STORE_TEST_HOLD_DIR";
 const HOLD_RUN: &str = "WEFT_STORE_TEST_HOLD_RUN";
 /// Printed by the helper once it holds the run (libtest may print on the same line).
@@ -225,18 +177,4 @@ async fn a_killed_process_loses_its_runs_at_once() -> TestResult {
     let locks = std::fs::read_dir(dir.path().join("owners"))?.count();
     assert_eq!(locks, 1);
     Ok(())
-}
-
-/// The taken requests as (run, request) pairs, checking each carries its run's organization.
-fn pairs(taken: Vec<weft_store_api::TakenControl>) -> Vec<(RunId, ControlRequest)> {
-    taken
-        .into_iter()
-        .map(|t| {
-            assert_eq!(
-                t.scope.org_id, "a",
-                "a taken request names its run's organization"
-            );
-            (t.run_id, t.request)
-        })
-        .collect()
 }

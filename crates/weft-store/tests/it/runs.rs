@@ -96,27 +96,6 @@ async fn create_and_get_round_trip_every_field() -> TestResult {
 }
 
 #[tokio::test]
-async fn create_requires_a_version_of_the_org_and_a_parent_of_the_org() -> TestResult {
-    let (_dir, store) = open()?;
-    let (a, b) = (org("a"), org("b"));
-    let va = version(&store, &a, "flow").await?;
-    let parent = create(&store, &a).await?;
-    match store.create_run(&b, new_run(&va, "flow")).await {
-        Err(StoreError::NotFound {
-            what: "workflow version",
-            ..
-        }) => {}
-        other => panic!("expected NotFound, got {other:?}"),
-    }
-    let vb = version(&store, &b, "flow").await?;
-    match store.create_run(&b, child_run(&vb, parent, "k")).await {
-        Err(StoreError::NotFound { what: "run", .. }) => {}
-        other => panic!("expected NotFound, got {other:?}"),
-    }
-    Ok(())
-}
-
-#[tokio::test]
 async fn idempotent_creation_by_key_and_by_parent_key() -> TestResult {
     let (_dir, store) = open()?;
     let a = org("a");
