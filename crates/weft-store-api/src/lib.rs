@@ -293,6 +293,52 @@ pub struct RunUpdate {
     pub clear_control: bool,
 }
 
+impl RunUpdate {
+    /// Applies the update to a record the way every store applies it to the run row, so a
+    /// process that wrote it can keep its copy of the record exact without reading it back.
+    /// (Ownership is not part of the record.)
+    pub fn apply_to(&self, record: &mut RunRecord) {
+        if let Some(status) = self.status {
+            record.status = status;
+        }
+        if let Some(output) = &self.output {
+            record.output = Some(output.clone());
+        }
+        if let Some(error) = &self.error {
+            record.error = Some(error.clone());
+        }
+        if record.started_at.is_none() {
+            record.started_at = self.started_at;
+        }
+        if let Some(at) = self.finished_at {
+            record.finished_at = Some(at);
+        }
+        if let Some(wake_at) = self.wake_at {
+            record.wake_at = wake_at;
+        }
+        if self.clear_control || self.status.is_some_and(RunStatus::is_terminal) {
+            record.control = None;
+        }
+    }
+
+    /// One update with the effect of `self` written and then `later`, for one batch that
+    /// carries both (an executor defers its run's `running` update to its next write).
+    /// `clear_control` from `self` then applies at the later write: merge only updates that
+    /// do not clear a request.
+    pub fn merge(self, later: RunUpdate) -> RunUpdate {
+        RunUpdate {
+            status: later.status.or(self.status),
+            output: later.output.or(self.output),
+            error: later.error.or(self.error),
+            started_at: self.started_at.or(later.started_at),
+            finished_at: later.finished_at.or(self.finished_at),
+            wake_at: later.wake_at.or(self.wake_at),
+            release_owner: self.release_owner || later.release_owner,
+            clear_control: self.clear_control || later.clear_control,
+        }
+    }
+}
+
 /// What one [`Store::write`] appends and changes, atomically.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WriteBatch {

@@ -96,6 +96,7 @@ macro_rules! store_conformance {
             runs_of_one_org_are_invisible_to_another,
             journal_appends_in_order_and_rejects_gaps_and_overlaps,
             run_updates_map_to_columns,
+            run_updates_applied_in_memory_match_the_row,
             group_commit_keeps_every_journal_complete_and_ordered,
             a_refused_batch_does_not_affect_its_neighbours,
             a_commit_implies_every_earlier_batch,

@@ -195,6 +195,81 @@ pub async fn run_updates_map_to_columns(store: Arc<dyn Store>) -> CheckResult {
     Ok(())
 }
 
+/// [`RunUpdate::apply_to`] changes a record exactly as writing the update changes the row,
+/// and a [`RunUpdate::merge`]d update written once leaves the row as the two written in turn.
+pub async fn run_updates_applied_in_memory_match_the_row(store: Arc<dyn Store>) -> CheckResult {
+    let scope = org("a");
+    let updates = [
+        RunUpdate {
+            status: Some(RunStatus::Running),
+            started_at: Some(at(1)),
+            wake_at: Some(None),
+            ..RunUpdate::default()
+        },
+        RunUpdate {
+            started_at: Some(at(2)),
+            wake_at: Some(Some(at(60))),
+            status: Some(RunStatus::Waiting),
+            release_owner: true,
+            ..RunUpdate::default()
+        },
+        RunUpdate::default(),
+        RunUpdate {
+            status: Some(RunStatus::Succeeded),
+            output: Some(serde_json::json!([{"x": 1}])),
+            finished_at: Some(at(9)),
+            wake_at: Some(None),
+            release_owner: true,
+            ..RunUpdate::default()
+        },
+    ];
+    let id = create(&store, &scope).await?;
+    let mut record = store.get_run(&scope, id).await?.ok_or("missing")?;
+    for (n, update) in updates.iter().enumerate() {
+        let seq = n as u64 + 1;
+        if n == 3 {
+            // A pending request in the row; a terminal status clears it in both.
+            use weft_store_api::ControlRequest::Pause;
+            assert!(store.request_control(&scope, id, Pause).await?);
+            record.control = Some(Pause);
+        }
+        store
+            .write(batch(id, seq, seq, Some(update.clone())))
+            .wait()
+            .await?;
+        update.apply_to(&mut record);
+        let row = store.get_run(&scope, id).await?.ok_or("missing")?;
+        assert_eq!(row, record, "after update {n}");
+    }
+
+    // The first two updates, written in turn to one run and merged into one write to another.
+    let (one_by_one, merged) = (create(&store, &scope).await?, create(&store, &scope).await?);
+    for (n, update) in updates[..2].iter().enumerate() {
+        let seq = n as u64 + 1;
+        store
+            .write(batch(one_by_one, seq, seq, Some(update.clone())))
+            .wait()
+            .await?;
+    }
+    let both = updates[0].clone().merge(updates[1].clone());
+    store.write(batch(merged, 1, 2, Some(both))).wait().await?;
+    let row = |r: weft_store_api::RunRecord| {
+        (
+            r.status,
+            r.started_at,
+            r.finished_at,
+            r.wake_at,
+            r.output,
+            r.error,
+            r.control,
+        )
+    };
+    let a = store.get_run(&scope, one_by_one).await?.ok_or("missing")?;
+    let b = store.get_run(&scope, merged).await?.ok_or("missing")?;
+    assert_eq!(row(b), row(a));
+    Ok(())
+}
+
 /// Many tasks writing to their own runs at once, one entry per batch, without waiting in
 /// between: every journal ends up complete and in order.
 pub async fn group_commit_keeps_every_journal_complete_and_ordered(
