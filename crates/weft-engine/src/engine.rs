@@ -12,7 +12,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{Notify, Semaphore, broadcast, mpsc};
+use tokio::sync::{Notify, Semaphore, broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use weft_model::Workflow;
 use weft_model::parse::{ParseLimits, workflow_from_value};
@@ -73,6 +73,9 @@ pub enum WorkerMode {
 
 struct ActiveRun {
     control: mpsc::UnboundedSender<Command>,
+    scope: TenantScope,
+    /// Callers of [`Engine::wait_for`] in this process, handed the finished record.
+    waiters: Vec<oneshot::Sender<Arc<RunRecord>>>,
 }
 
 /// What an executor gets from the engine for its run.
@@ -234,6 +237,17 @@ impl Engine {
     ) -> Result<RunRecord, EngineError> {
         let mut rx = self.inner.finished.subscribe();
         loop {
+            // A run this process drives hands its final record over: nothing to read.
+            if let Some(finished) = self.inner.finished_record(scope, run_id) {
+                tokio::select! {
+                    r = finished => if let Ok(record) = r {
+                        return Ok(Arc::unwrap_or_clone(record));
+                    },
+                    _ = self.inner.shutdown.cancelled() => return Err(EngineError::ShuttingDown),
+                }
+                // The executor stopped without finishing the run (it waits on a timer, or the
+                // process stops): read where it is.
+            }
             let record = self
                 .inner
                 .store
@@ -281,6 +295,20 @@ impl Engine {
             let _ = active.control.send(Command::Control(request));
         }
         Ok(accepted)
+    }
+
+    /// Makes what the executor of a run driven here has kept back (the results of pure steps
+    /// of the last few milliseconds) durable now, and returns after the commit. Returns at
+    /// once for a run not driven by this process.
+    pub async fn flush(&self, run_id: RunId) {
+        let (done, flushed) = oneshot::channel();
+        let sent = lock(&self.inner.active)
+            .get(&run_id)
+            .is_some_and(|active| active.control.send(Command::Flush { done }).is_ok());
+        if sent {
+            // A closed channel: the executor let the run go, writing what it kept back.
+            let _ = flushed.await;
+        }
     }
 
     /// Claims and starts every run left unfinished by dead processes, and due timers.
@@ -446,15 +474,27 @@ impl Inner {
         if lock(&self.active).contains_key(&run_id) {
             return Ok(true);
         }
+        self.claim_and_drive(scope, run_id, None).await
+    }
+
+    /// Claims a run and starts an executor for it with `first` already in its queue, so the
+    /// executor acts on it before it can decide there is nothing to do and let the run go.
+    /// False when another live process drives the run.
+    async fn claim_and_drive(
+        self: &Arc<Self>,
+        scope: &TenantScope,
+        run_id: RunId,
+        first: Option<Command>,
+    ) -> Result<bool, EngineError> {
         // Claim and start in a task of its own: a caller dropped in between (an HTTP client
         // that went away) must not leave the run claimed by this live process with nobody
         // driving it, where no recovery would ever look.
-        let (inner, scope, id) = (Arc::clone(self), scope.clone(), run_id);
+        let (inner, scope) = (Arc::clone(self), scope.clone());
         tokio::spawn(async move {
-            if !inner.store.claim_run(&inner.owner, id).await? {
+            if !inner.store.claim_run(&inner.owner, run_id).await? {
                 return Ok(false);
             }
-            inner.spawn_executor(scope, id);
+            inner.spawn_executor_with(scope, run_id, None, first);
             Ok(true)
         })
         .await
@@ -462,37 +502,51 @@ impl Inner {
     }
 
     /// Hands a command to the executor driving the run here, claiming the run and starting one
-    /// when nobody drives it.
+    /// (with the command first in its queue) when nobody drives it.
     pub(crate) async fn deliver(
         self: &Arc<Self>,
         scope: &TenantScope,
         run_id: RunId,
         command: Command,
     ) -> Result<Delivery, EngineError> {
-        let mut command = Some(command);
-        for _ in 0..2 {
-            if let Some(active) = lock(&self.active).get(&run_id)
-                && let Some(c) = command.take()
-            {
-                // A closed channel means the executor is gone: the sender's reply closes too.
-                let _ = active.control.send(c);
-                return Ok(Delivery::Sent);
-            }
-            if !self.ensure_driving(scope, run_id).await? {
-                return Ok(Delivery::Busy);
-            }
+        if let Some(active) = lock(&self.active).get(&run_id) {
+            // A closed channel means the executor is gone: the sender's reply closes too.
+            let _ = active.control.send(command);
+            return Ok(Delivery::Sent);
         }
-        Ok(Delivery::Busy)
+        Ok(
+            if self.claim_and_drive(scope, run_id, Some(command)).await? {
+                Delivery::Sent
+            } else {
+                Delivery::Busy
+            },
+        )
     }
 
     /// Starts driving a run this process just created and claimed in one transaction.
     pub(crate) fn spawn_executor_fresh(self: &Arc<Self>, scope: TenantScope, record: RunRecord) {
         let run_id = record.id;
-        self.spawn_executor_with(scope, run_id, Some(record));
+        self.spawn_executor_with(scope, run_id, Some(record), None);
+    }
+
+    /// Where the finished record of a run this process drives will be sent; `None` when the
+    /// run is not driven here (or belongs to another organization).
+    fn finished_record(
+        &self,
+        scope: &TenantScope,
+        run_id: RunId,
+    ) -> Option<oneshot::Receiver<Arc<RunRecord>>> {
+        let mut active = lock(&self.active);
+        let run = active
+            .get_mut(&run_id)
+            .filter(|r| r.scope.org_id == scope.org_id)?;
+        let (tx, rx) = oneshot::channel();
+        run.waiters.push(tx);
+        Some(rx)
     }
 
     fn spawn_executor(self: &Arc<Self>, scope: TenantScope, run_id: RunId) {
-        self.spawn_executor_with(scope, run_id, None);
+        self.spawn_executor_with(scope, run_id, None, None);
     }
 
     fn spawn_executor_with(
@@ -500,14 +554,30 @@ impl Inner {
         scope: TenantScope,
         run_id: RunId,
         fresh: Option<RunRecord>,
+        first: Option<Command>,
     ) {
         let (tx, rx) = mpsc::unbounded_channel();
         {
             let mut active = lock(&self.active);
-            if active.contains_key(&run_id) {
+            if let Some(running) = active.get(&run_id) {
+                // Started here in the meantime (the worker loop claimed it): that executor
+                // takes the command.
+                if let Some(command) = first {
+                    let _ = running.control.send(command);
+                }
                 return;
             }
-            active.insert(run_id, ActiveRun { control: tx });
+            if let Some(command) = first {
+                let _ = tx.send(command);
+            }
+            active.insert(
+                run_id,
+                ActiveRun {
+                    control: tx,
+                    scope: scope.clone(),
+                    waiters: Vec::new(),
+                },
+            );
         }
         let inner = self.clone();
         let handle = RunHandle {
@@ -516,7 +586,10 @@ impl Inner {
         self.tasks.spawn(async move {
             let mut rx = rx;
             let outcome = drive(inner.clone(), scope.clone(), run_id, &mut rx, handle, fresh).await;
-            lock(&inner.active).remove(&run_id);
+            let waiters = lock(&inner.active)
+                .remove(&run_id)
+                .map(|run| run.waiters)
+                .unwrap_or_default();
             // A request that reached the channel while the run was unloading is handed back
             // to the store, where the next process to claim the run will find it. (A decision
             // left here is dropped: its sender sees the reply channel close and tries again.)
@@ -531,7 +604,12 @@ impl Inner {
                 }
             }
             match outcome {
-                Ok(DriveOutcome::Finished(status)) => {
+                Ok(DriveOutcome::Finished(record)) => {
+                    let status = record.status;
+                    let record = Arc::new(*record);
+                    for waiter in waiters {
+                        let _ = waiter.send(Arc::clone(&record));
+                    }
                     let _ = inner.finished.send((run_id, status));
                     // A finished run leaves nothing for the worker loop to do, unless it was
                     // the last one (a worker running until idle may stop). Waking it for every

@@ -31,10 +31,10 @@ use weft_store_api::{
 type StepFuture = Pin<Box<dyn Future<Output = AttemptDone> + Send>>;
 
 /// How a call to [`drive`] ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum DriveOutcome {
-    /// The run reached a terminal status.
-    Finished(RunStatus),
+    /// The run reached a terminal status; its record as the finishing write left it.
+    Finished(Box<RunRecord>),
     /// The run waits on a timer and was unloaded.
     Unloaded,
     /// The process is shutting down; the run stays claimable.
@@ -52,7 +52,20 @@ struct Executor {
     seq: u64,
     cancel: CancellationToken,
     running: FuturesUnordered<StepFuture>,
+    /// Journal entries not yet handed to the store: pure steps' results and the run's start,
+    /// which a crash may lose (pure steps are recomputed on recovery). They go with the next
+    /// write, at the latest [`FLUSH_AFTER`] after the first of them.
+    deferred: Vec<JournalEntry>,
+    /// The run-row change that goes with them.
+    deferred_update: Option<RunUpdate>,
+    /// When the oldest deferred entry was made.
+    deferred_since: Option<tokio::time::Instant>,
 }
+
+/// The longest a deferred journal entry waits for a write to ride with.
+const FLUSH_AFTER: std::time::Duration = std::time::Duration::from_millis(20);
+/// Deferred entries that are written without waiting longer.
+const FLUSH_ENTRIES: usize = 64;
 
 /// The idempotency key of an error workflow's run is this prefix and the failed run's id.
 pub const ERROR_RUN_KEY_PREFIX: &str = "error-of/";
@@ -77,7 +90,7 @@ pub(crate) async fn drive(
                 .await?
                 .ok_or_else(|| EngineError::NotFound(format!("run {run_id}")))?;
             if record.status.is_terminal() {
-                return Ok(DriveOutcome::Finished(record.status));
+                return Ok(DriveOutcome::Finished(Box::new(record)));
             }
             let journal = store.load_journal(&scope, run_id).await?;
             (record, journal)
@@ -135,29 +148,75 @@ pub(crate) async fn drive(
         seq,
         running: FuturesUnordered::new(),
         record,
+        deferred: Vec::new(),
+        deferred_update: None,
+        deferred_since: None,
     };
-    ex.run(control).await
+    let outcome = ex.run(control).await;
+    // Stopping for a shutdown: what was deferred is written before the run is let go.
+    if let Some(commit) = ex.flush()
+        && matches!(outcome, Ok(DriveOutcome::Interrupted))
+    {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), commit.wait()).await;
+    }
+    outcome
 }
 
 impl Executor {
-    fn journal(&mut self, events: Vec<Event>, update: Option<RunUpdate>) -> Commit {
+    fn entries(&mut self, events: Vec<Event>) -> impl Iterator<Item = JournalEntry> + use<'_> {
         let at = Utc::now();
-        let entries = events
-            .into_iter()
-            .map(|ev| {
-                self.seq += 1;
-                JournalEntry {
-                    seq: self.seq,
-                    at,
-                    event: serde_json::to_value(&ev).unwrap_or(Value::Null),
-                }
-            })
-            .collect();
+        events.into_iter().map(move |ev| {
+            self.seq += 1;
+            JournalEntry {
+                seq: self.seq,
+                at,
+                event: serde_json::to_value(&ev).unwrap_or(Value::Null),
+            }
+        })
+    }
+
+    /// Writes `events` and `update`, after everything deferred, in one batch.
+    fn journal(&mut self, events: Vec<Event>, update: Option<RunUpdate>) -> Commit {
+        let mut entries = std::mem::take(&mut self.deferred);
+        entries.extend(self.entries(events));
+        if let Some(u) = &update {
+            u.apply_to(&mut self.record);
+        }
+        let update = match (self.deferred_update.take(), update) {
+            (Some(earlier), Some(later)) => Some(earlier.merge(later)),
+            (earlier, later) => later.or(earlier),
+        };
+        self.deferred_since = None;
         self.inner.store.write(WriteBatch {
             run_id: self.record.id,
             entries,
             update,
         })
+    }
+
+    /// Keeps `events` (and `update`, which must not clear a control request) for the next
+    /// write: for what a crash may lose because recovery recomputes it.
+    fn defer(&mut self, events: Vec<Event>, update: Option<RunUpdate>) {
+        let entries: Vec<JournalEntry> = self.entries(events).collect();
+        self.deferred.extend(entries);
+        if let Some(u) = update {
+            u.apply_to(&mut self.record);
+            self.deferred_update = Some(match self.deferred_update.take() {
+                Some(earlier) => earlier.merge(u),
+                None => u,
+            });
+        }
+        self.deferred_since
+            .get_or_insert_with(tokio::time::Instant::now);
+        if self.deferred.len() >= FLUSH_ENTRIES {
+            let _ = self.flush();
+        }
+    }
+
+    /// Writes what was deferred, if anything.
+    fn flush(&mut self) -> Option<Commit> {
+        (!self.deferred.is_empty() || self.deferred_update.is_some())
+            .then(|| self.journal(Vec::new(), None))
     }
 
     fn node_type_of(&self, id: &str) -> String {
@@ -179,7 +238,7 @@ impl Executor {
         if !self.state.started {
             self.state.started = true;
             let now = Utc::now();
-            let _ = self.journal(
+            self.defer(
                 vec![Event::RunStarted { at: now }],
                 Some(RunUpdate {
                     status: Some(RunStatus::Running),
@@ -306,7 +365,16 @@ impl Executor {
                     )
                     .await;
             }
+            // The run's deadline is checked here too: a stream of finishing steps wins the
+            // select below every time.
+            if deadline.is_some_and(|d| Utc::now() >= d) {
+                return self.time_out().await;
+            }
+            let flush_at = self.deferred_since.map(|t| t + FLUSH_AFTER);
+            // Biased: a step that has already finished (pure steps mostly have) is taken
+            // without arming a timer for the branches below it; commands were taken above.
             tokio::select! {
+                biased;
                 Some(done) = self.running.next(), if !self.running.is_empty() => {
                     self.on_attempt_done(done).await?;
                 }
@@ -314,15 +382,32 @@ impl Executor {
                     Some(command) => self.on_command(command).await?,
                     None => return Ok(DriveOutcome::Interrupted),
                 },
-                _ = tokio::time::sleep(sleep_for(next_wake)), if next_wake.is_some() => {}
-                _ = tokio::time::sleep(sleep_for(deadline)), if deadline.is_some() => {
-                    let limit = self.workflow.document.settings.timeout.map(|t| t.to_string()).unwrap_or_default();
-                    return self.finish(RunStatus::Failed, None, Some(json!({"code": "run.timeout", "message": format!("the run did not finish within its timeout {limit}")}))).await;
-                }
                 _ = self.inner.shutdown.cancelled() => return Ok(DriveOutcome::Interrupted),
                 _ = self.inner.draining.cancelled(), if !draining => {}
+                _ = tokio::time::sleep_until(flush_at.unwrap_or_else(tokio::time::Instant::now)), if flush_at.is_some() => {
+                    let _ = self.flush();
+                }
+                _ = tokio::time::sleep(sleep_for(next_wake)), if next_wake.is_some() => {}
+                _ = tokio::time::sleep(sleep_for(deadline)), if deadline.is_some() => {
+                    return self.time_out().await;
+                }
             }
         }
+    }
+
+    async fn time_out(&mut self) -> Result<DriveOutcome, EngineError> {
+        let limit = self
+            .workflow
+            .document
+            .settings
+            .timeout
+            .map(|t| t.to_string())
+            .unwrap_or_default();
+        let error = json!({
+            "code": "run.timeout",
+            "message": format!("the run did not finish within its timeout {limit}"),
+        });
+        self.finish(RunStatus::Failed, None, Some(error)).await
     }
 
     fn start(&mut self, node: usize, edges: Vec<usize>) {
@@ -393,9 +478,10 @@ impl Executor {
                     logs: done.logs,
                     used_edges: done.used_edges,
                 };
-                let commit = self.journal(vec![ev.clone()], None);
                 if effectful {
-                    commit.wait().await?;
+                    self.journal(vec![ev.clone()], None).wait().await?;
+                } else {
+                    self.defer(vec![ev.clone()], None);
                 }
                 self.state.apply(&ev);
                 if let Some(out) = &self.state.steps[node].output {
@@ -584,6 +670,13 @@ impl Executor {
     async fn on_command(&mut self, command: Command) -> Result<(), EngineError> {
         match command {
             Command::Control(request) => self.on_control(request).await,
+            Command::Flush { done } => {
+                if let Some(commit) = self.flush() {
+                    commit.wait().await?;
+                }
+                let _ = done.send(());
+                Ok(())
+            }
             Command::Signal {
                 node,
                 signal,
@@ -771,7 +864,7 @@ impl Executor {
             output,
             error,
         });
-        Ok(DriveOutcome::Finished(status))
+        Ok(DriveOutcome::Finished(Box::new(self.record.clone())))
     }
 }
 

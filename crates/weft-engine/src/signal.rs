@@ -79,6 +79,8 @@ pub(crate) enum Command {
         signal: StepSignal,
         reply: oneshot::Sender<Result<(), SignalError>>,
     },
+    /// Write what the executor has deferred now; `done` resolves after the commit.
+    Flush { done: oneshot::Sender<()> },
 }
 
 impl Engine {

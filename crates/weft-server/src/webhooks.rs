@@ -482,9 +482,9 @@ async fn handle_inner(state: &AppState, req: Request) -> Result<Response, ApiErr
             let Some(rx) = events.as_mut() else {
                 return Ok(accepted());
             };
-            // The respond step's event can arrive before its journal entry is committed, and
-            // a run driven by another process sends no event here at all: the journal is the
-            // truth, events only say when to look.
+            // The respond step's event comes before its journal entry is written, and a run
+            // driven by another process sends no event here at all: the journal is the truth,
+            // events only say when to look.
             let wait = async {
                 let mut tick = tokio::time::interval(Duration::from_millis(200));
                 tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -512,14 +512,13 @@ async fn handle_inner(state: &AppState, req: Request) -> Result<Response, ApiErr
                                 RunEventKind::StepSucceeded { node_type, .. }
                                     if node_type.starts_with("core.respond@") =>
                                 {
-                                    // Wait for the commit that follows the event.
-                                    for _ in 0..50 {
-                                        if let Some(item) =
-                                            respond_item(state, &entry.scope, run_id).await
-                                        {
-                                            return Some(item);
-                                        }
-                                        tokio::time::sleep(Duration::from_millis(2)).await;
+                                    // The executor keeps pure steps' results back for a few
+                                    // milliseconds: have them written now, then read.
+                                    state.engine.flush(run_id).await;
+                                    if let Some(item) =
+                                        respond_item(state, &entry.scope, run_id).await
+                                    {
+                                        return Some(item);
                                     }
                                     look = true;
                                 }
