@@ -423,7 +423,7 @@ async fn run(args: RunArgs) -> Result<ExitCode> {
             StartOptions {
                 idempotency_key: args.idempotency_key.clone(),
                 detach: args.detach,
-                workflow_id: None,
+                ..Default::default()
             },
         )
         .await?;

@@ -269,6 +269,14 @@ pub async fn worker(args: WorkerArgs) -> Result<ExitCode> {
     let backend = open_backend(&args.db).await?;
     let data_dir = args.db.data.path();
     let (engine, _vault) = engine(&backend, &data_dir, true).await?;
+    // Runs this worker finishes start their run-completed listeners here.
+    engine.on_run_completed(Arc::new(
+        weft_server::run_completed::RunCompletedTriggers::new(
+            backend.control.clone(),
+            Arc::default(),
+            None,
+        ),
+    ));
     tracing::info!("weft worker started");
     let worker = engine.clone();
     let loop_task = tokio::spawn(async move { worker.run_worker(WorkerMode::Forever).await });

@@ -4,7 +4,7 @@
 use crate::EngineError;
 use crate::children::ChildServices;
 use crate::events::{RunEvent, RunEventKind};
-use crate::executor::{DriveOutcome, drive};
+use crate::executor::{DriveOutcome, Fresh, drive};
 use crate::graph::CompiledWorkflow;
 use crate::signal::{Command, Delivery};
 use chrono::Utc;
@@ -60,6 +60,31 @@ pub struct StartOptions {
     pub detach: bool,
     /// The stored workflow the version belongs to (runs started through the API).
     pub workflow_id: Option<String>,
+    /// Let the run's first journal write create it, up to 20 ms after the start or at its end,
+    /// instead of committing it before `start_run` returns: for a caller that answers only
+    /// once the run has finished (a webhook answering with the last node's output), so a run
+    /// of pure steps costs one write. A crash before that write leaves no trace of the run;
+    /// its caller got no answer. Ignored with an idempotency key, for detached runs and when
+    /// this process does not drive the runs it starts.
+    pub create_lazily: bool,
+}
+
+/// What starts when a run ends: the server's run-completed triggers, installed with
+/// [`Engine::on_run_completed`] in every process that drives runs.
+#[async_trait::async_trait]
+pub trait RunCompleted: Send + Sync + 'static {
+    /// Called for a top-level run of a stored workflow (one with a `workflow_id`) that has
+    /// reached `status`, before its end is journaled: if the process dies in between, the run
+    /// ends again after recovery and this is called again, so what it starts must be keyed by
+    /// the run's id. An error fails the attempt to finish; the run is retried later.
+    async fn run_completed(
+        &self,
+        engine: &Engine,
+        run: &RunRecord,
+        status: RunStatus,
+        output: Option<&Value>,
+        error: Option<&Value>,
+    ) -> Result<(), EngineError>;
 }
 
 /// When [`Engine::run_worker`] returns.
@@ -102,6 +127,7 @@ pub struct Inner {
     pub(crate) wake: Notify,
     limits: Mutex<HashMap<String, Arc<Semaphore>>>,
     pub(crate) cache: Arc<crate::cache::StepCache>,
+    pub(crate) run_completed: std::sync::OnceLock<Arc<dyn RunCompleted>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -140,12 +166,22 @@ impl Engine {
                 wake: Notify::new(),
                 limits: Mutex::new(HashMap::new()),
                 cache: Arc::default(),
+                run_completed: std::sync::OnceLock::new(),
             }),
         })
     }
 
     pub(crate) fn inner(&self) -> &Arc<Inner> {
         &self.inner
+    }
+
+    pub(crate) fn from_inner(inner: Arc<Inner>) -> Engine {
+        Engine { inner }
+    }
+
+    /// Installs what starts when a run ends (once; later calls are ignored).
+    pub fn on_run_completed(&self, hook: Arc<dyn RunCompleted>) {
+        let _ = self.inner.run_completed.set(hook);
     }
 
     /// The store.
@@ -208,6 +244,30 @@ impl Engine {
             self.inner.wake.notify_one();
             return Ok(record);
         }
+        if options.create_lazily && new.idempotency_key.is_none() && new.parent.is_none() {
+            let record = RunRecord {
+                id: new.id,
+                scope: scope.clone(),
+                workflow_version_id: new.workflow_version_id.clone(),
+                workflow_id: new.workflow_id.clone(),
+                workflow_name: new.workflow_name.clone(),
+                status: RunStatus::Queued,
+                input: new.input.clone(),
+                output: None,
+                error: None,
+                parent: None,
+                idempotency_key: None,
+                created_at: new.created_at,
+                started_at: None,
+                finished_at: None,
+                wake_at: None,
+                deadline_at: new.deadline_at,
+                control: None,
+            };
+            self.inner
+                .spawn_executor_fresh(scope.clone(), record.clone(), Some(new));
+            return Ok(record);
+        }
         // Create (claimed by this process where the store can do both at once) and start, in a
         // task of its own: a caller dropped in between must not leave the run claimed with
         // nobody driving it.
@@ -219,7 +279,7 @@ impl Engine {
                 .await?;
             if owned {
                 // Nobody else can have touched it: start from the record, with an empty journal.
-                inner.spawn_executor_fresh(scope, record.clone());
+                inner.spawn_executor_fresh(scope, record.clone(), None);
             } else if !record.status.is_terminal() {
                 inner.ensure_driving(&scope, record.id).await?;
             }
@@ -291,10 +351,20 @@ impl Engine {
             .store
             .request_control(scope, run_id, request)
             .await?;
-        if accepted && let Some(active) = lock(&self.inner.active).get(&run_id) {
-            let _ = active.control.send(Command::Control(request));
+        let active = lock(&self.inner.active);
+        let here = active
+            .get(&run_id)
+            .filter(|a| a.scope.org_id == scope.org_id);
+        match here {
+            Some(run) if accepted => {
+                let _ = run.control.send(Command::Control(request));
+                Ok(true)
+            }
+            // Driven here and not in the store yet (created with its first write): nothing
+            // is lost if this process dies before that write, the run goes with it.
+            Some(run) => Ok(run.control.send(Command::Control(request)).is_ok()),
+            None => Ok(accepted),
         }
-        Ok(accepted)
     }
 
     /// Makes what the executor of a run driven here has kept back (the results of pure steps
@@ -523,10 +593,16 @@ impl Inner {
         )
     }
 
-    /// Starts driving a run this process just created and claimed in one transaction.
-    pub(crate) fn spawn_executor_fresh(self: &Arc<Self>, scope: TenantScope, record: RunRecord) {
+    /// Starts driving a run this process just created and claimed in one transaction, or
+    /// (with `create`) will create with the executor's first write.
+    pub(crate) fn spawn_executor_fresh(
+        self: &Arc<Self>,
+        scope: TenantScope,
+        record: RunRecord,
+        create: Option<NewRun>,
+    ) {
         let run_id = record.id;
-        self.spawn_executor_with(scope, run_id, Some(record), None);
+        self.spawn_executor_with(scope, run_id, Some(Fresh { record, create }), None);
     }
 
     /// Where the finished record of a run this process drives will be sent; `None` when the
@@ -553,7 +629,7 @@ impl Inner {
         self: &Arc<Self>,
         scope: TenantScope,
         run_id: RunId,
-        fresh: Option<RunRecord>,
+        fresh: Option<Fresh>,
         first: Option<Command>,
     ) {
         let (tx, rx) = mpsc::unbounded_channel();

@@ -138,3 +138,86 @@ pub enum RunEventKind {
         error: Option<Value>,
     },
 }
+
+impl RunEventKind {
+    /// The event's name as serialized in its `event` field (`runStarted`, `stepSucceeded`, …).
+    pub fn name(&self) -> &'static str {
+        match self {
+            RunEventKind::RunStarted { .. } => "runStarted",
+            RunEventKind::StepStarted { .. } => "stepStarted",
+            RunEventKind::StepRetrying { .. } => "stepRetrying",
+            RunEventKind::StepSucceeded { .. } => "stepSucceeded",
+            RunEventKind::StepFailed { .. } => "stepFailed",
+            RunEventKind::StepSkipped { .. } => "stepSkipped",
+            RunEventKind::StepSleeping { .. } => "stepSleeping",
+            RunEventKind::StepAwaiting { .. } => "stepAwaiting",
+            RunEventKind::RunWaiting { .. } => "runWaiting",
+            RunEventKind::RunPaused => "runPaused",
+            RunEventKind::RunResumed => "runResumed",
+            RunEventKind::RunFinished { .. } => "runFinished",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn names_are_the_serialized_event_tags() {
+        let at = Utc::now();
+        let kinds = [
+            RunEventKind::RunStarted {
+                workflow: "w".into(),
+                resumed: false,
+            },
+            RunEventKind::StepStarted {
+                node: "n".into(),
+                attempt: 1,
+            },
+            RunEventKind::StepRetrying {
+                node: "n".into(),
+                attempt: 1,
+                error: "e".into(),
+                retry_at: at,
+            },
+            RunEventKind::StepSucceeded {
+                node: "n".into(),
+                node_type: "core.noop@1".into(),
+                items: 0,
+                ports: vec![],
+                duration_ms: 0,
+            },
+            RunEventKind::StepFailed {
+                node: "n".into(),
+                node_type: "core.noop@1".into(),
+                code: "c".into(),
+                error: "e".into(),
+                handled: false,
+            },
+            RunEventKind::StepSkipped { node: "n".into() },
+            RunEventKind::StepSleeping {
+                node: "n".into(),
+                until: at,
+            },
+            RunEventKind::StepAwaiting {
+                node: "n".into(),
+                request: json!({}),
+                until: None,
+            },
+            RunEventKind::RunWaiting { wake_at: at },
+            RunEventKind::RunPaused,
+            RunEventKind::RunResumed,
+            RunEventKind::RunFinished {
+                status: RunStatus::Succeeded,
+                output: None,
+                error: None,
+            },
+        ];
+        for kind in kinds {
+            let tag = serde_json::to_value(&kind).expect("serializes")["event"].clone();
+            assert_eq!(tag, json!(kind.name()));
+        }
+    }
+}

@@ -24,11 +24,20 @@ use tokio_util::sync::CancellationToken;
 use weft_model::Purity;
 use weft_node_api::{NodeInput, NodeOutput};
 use weft_store_api::{
-    Commit, ControlRequest, JournalEntry, RunId, RunRecord, RunStatus, RunUpdate, TenantScope,
-    WriteBatch,
+    Commit, ControlRequest, JournalEntry, NewRun, RunId, RunRecord, RunStatus, RunUpdate,
+    TenantScope, WriteBatch,
 };
 
 type StepFuture = Pin<Box<dyn Future<Output = AttemptDone> + Send>>;
+
+/// A run this process has just created (or will create with its first write) and claimed:
+/// its executor starts from the record, with an empty journal, without reading the store.
+pub(crate) struct Fresh {
+    /// The run as created.
+    pub(crate) record: RunRecord,
+    /// Set when the run is not in the store yet: the executor's first write creates it.
+    pub(crate) create: Option<NewRun>,
+}
 
 /// How a call to [`drive`] ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,6 +69,9 @@ struct Executor {
     deferred_update: Option<RunUpdate>,
     /// When the oldest deferred entry was made.
     deferred_since: Option<tokio::time::Instant>,
+    /// The run, when it is not in the store yet: the next write creates it
+    /// ([`weft_store_api::Store::create_with_write`]).
+    pending_create: Option<NewRun>,
 }
 
 /// The longest a deferred journal entry waits for a write to ride with.
@@ -77,13 +89,18 @@ pub(crate) async fn drive(
     run_id: RunId,
     control: &mut mpsc::UnboundedReceiver<Command>,
     handle: RunHandle,
-    fresh: Option<RunRecord>,
+    fresh: Option<Fresh>,
 ) -> Result<DriveOutcome, EngineError> {
     let store = inner.store.clone();
-    // A run this process created and claimed in one transaction has an empty journal and the
-    // record it was created with; any other run is read back.
+    // A run this process created and claimed in one transaction (or creates with its first
+    // write) has an empty journal and the record it was created with; any other run is read
+    // back.
+    let mut pending_create = None;
     let (record, journal) = match fresh {
-        Some(record) => (record, Vec::new()),
+        Some(Fresh { record, create }) => {
+            pending_create = create;
+            (record, Vec::new())
+        }
         None => {
             let record = store
                 .get_run(&scope, run_id)
@@ -151,6 +168,7 @@ pub(crate) async fn drive(
         deferred: Vec::new(),
         deferred_update: None,
         deferred_since: None,
+        pending_create,
     };
     let outcome = ex.run(control).await;
     // Stopping for a shutdown: what was deferred is written before the run is let go.
@@ -187,11 +205,28 @@ impl Executor {
             (earlier, later) => later.or(earlier),
         };
         self.deferred_since = None;
-        self.inner.store.write(WriteBatch {
+        let batch = WriteBatch {
             run_id: self.record.id,
             entries,
             update,
-        })
+        };
+        match self.pending_create.take() {
+            Some(new) => {
+                self.inner
+                    .store
+                    .create_with_write(&self.scope, new, &self.inner.owner, batch)
+            }
+            None => self.inner.store.write(batch),
+        }
+    }
+
+    /// Makes sure the run is in the store before something that must be durable starts (an
+    /// effect, a child run): writes what was deferred and waits for the commit.
+    async fn ensure_created(&mut self) -> Result<(), EngineError> {
+        if self.pending_create.is_some() {
+            self.journal(Vec::new(), None).wait().await?;
+        }
+        Ok(())
     }
 
     /// Keeps `events` (and `update`, which must not clear a control request) for the next
@@ -289,6 +324,9 @@ impl Executor {
                     match action {
                         Action::Start { node, edges } => {
                             only_wait = false;
+                            if self.workflow.nodes[node].purity == Purity::Effectful {
+                                self.ensure_created().await?;
+                            }
                             self.start(node, edges);
                         }
                         Action::Skip { node } => {
@@ -838,6 +876,22 @@ impl Executor {
                 self.record.clone(),
                 self.workflow.clone(),
                 error.clone(),
+            )
+            .await?;
+        }
+        if let Some(hook) = self.inner.run_completed.get()
+            && self.record.parent.is_none()
+            && self.record.workflow_id.is_some()
+        {
+            // Before the end is journaled, like the error workflow: a crash in between ends
+            // the run again on recovery, and the hook's runs are keyed by this run's id.
+            let engine = crate::Engine::from_inner(self.inner.clone());
+            hook.run_completed(
+                &engine,
+                &self.record,
+                status,
+                output.as_ref(),
+                error.as_ref(),
             )
             .await?;
         }

@@ -24,7 +24,7 @@ pub mod signal;
 pub mod state;
 pub mod step;
 
-pub use engine::{Engine, EngineConfig, StartOptions, WorkerMode};
+pub use engine::{Engine, EngineConfig, RunCompleted, StartOptions, WorkerMode};
 pub use events::{RunEvent, RunEventKind};
 pub use graph::{CompiledWorkflow, InvalidWorkflow};
 pub use history::{RunDetails, StepView, run_details};

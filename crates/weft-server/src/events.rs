@@ -9,15 +9,15 @@
 //!   holds and, if the gap is older than the buffer, starts with a `reset` event so the client
 //!   knows to reload.
 //!
-//! [`pump`] feeds the hub from the engine, records metrics, and fires run-completed triggers.
+//! [`pump`] feeds the hub from the engine and records metrics. (Run-completed triggers fire
+//! from the engine, in whichever process finishes the run: see [`crate::run_completed`].)
 
 use crate::AppState;
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult, Path};
+use crate::error::{ApiResult, Path};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use chrono::Utc;
 use futures::Stream;
 use serde_json::{Value, json};
 use std::collections::VecDeque;
@@ -26,22 +26,32 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
-use weft_engine::{RunEvent, RunEventKind, StartOptions};
-use weft_store_api::{RunId, TenantScope};
+use weft_engine::RunEvent;
 
-/// One event in the hub.
+/// One event in the hub: the engine's event, serialized once, when a subscriber first needs it.
 #[derive(Debug)]
 pub struct HubEvent {
     /// Process-local, increasing.
     pub id: u64,
-    /// Organization.
-    pub org_id: String,
-    /// Run.
-    pub run_id: RunId,
-    /// SSE event name (`runStarted`, `stepSucceeded`, …).
-    pub name: String,
-    /// JSON data.
-    pub data: String,
+    /// The event (its organization and run included).
+    pub event: RunEvent,
+    data: std::sync::OnceLock<String>,
+}
+
+impl HubEvent {
+    /// The organization.
+    pub fn org_id(&self) -> &str {
+        &self.event.org_id
+    }
+    /// The SSE event name (`runStarted`, `stepSucceeded`, …).
+    pub fn name(&self) -> &'static str {
+        self.event.kind.name()
+    }
+    /// The event as JSON text.
+    pub fn data(&self) -> &str {
+        self.data
+            .get_or_init(|| serde_json::to_string(&self.event).unwrap_or_default())
+    }
 }
 
 struct Ring {
@@ -71,14 +81,12 @@ impl EventHub {
     }
 
     /// Publishes an event.
-    pub fn publish(&self, org_id: &str, run_id: RunId, name: &str, data: String) {
+    pub fn publish(&self, event: RunEvent) {
         let mut ring = self.ring.lock().unwrap_or_else(|p| p.into_inner());
         let ev = Arc::new(HubEvent {
             id: ring.next_id,
-            org_id: org_id.to_string(),
-            run_id,
-            name: name.to_string(),
-            data,
+            event,
+            data: std::sync::OnceLock::new(),
         });
         ring.next_id += 1;
         if ring.events.len() == self.capacity {
@@ -134,13 +142,6 @@ fn sse_from(
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
-fn event_name(kind: &RunEventKind) -> String {
-    serde_json::to_value(kind)
-        .ok()
-        .and_then(|v| v.get("event").and_then(Value::as_str).map(str::to_string))
-        .unwrap_or_else(|| "event".into())
-}
-
 /// One Server-Sent Event as a client parses it (the `text/event-stream` schema).
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct SseFrame {
@@ -184,12 +185,12 @@ pub async fn org_stream(
             return;
         }
         let mut last = 0;
-        for e in backlog.into_iter().filter(|e| e.org_id == org) {
+        for e in backlog.into_iter().filter(|e| e.org_id() == org) {
             last = e.id;
             let ev = Event::default()
                 .id(e.id.to_string())
-                .event(&e.name)
-                .data(&e.data);
+                .event(e.name())
+                .data(e.data());
             if tx.send(ev).await.is_err() {
                 return;
             }
@@ -201,11 +202,11 @@ pub async fn org_stream(
                 () = tx.closed() => return,
             };
             match e {
-                Ok(e) if e.org_id == org && e.id > last => {
+                Ok(e) if e.org_id() == org && e.id > last => {
                     let ev = Event::default()
                         .id(e.id.to_string())
-                        .event(&e.name)
-                        .data(&e.data);
+                        .event(e.name())
+                        .data(e.data());
                     if tx.send(ev).await.is_err() {
                         return;
                     }
@@ -296,7 +297,12 @@ pub async fn run_stream(
             loop {
                 tokio::select! {
                     r = live.recv() => match r {
-                        Ok(e) if e.run_id == run_id => break,
+                        Ok(e) if e.event.run_id == run_id => {
+                            // The executor keeps pure steps' results back for a few
+                            // milliseconds; someone is watching this run: write them now.
+                            state.engine.flush(run_id).await;
+                            break;
+                        }
                         Ok(_) => continue,
                         Err(broadcast::error::RecvError::Lagged(_)) => break,
                         Err(broadcast::error::RecvError::Closed) => return,
@@ -311,7 +317,7 @@ pub async fn run_stream(
     Ok(sse_from(rx))
 }
 
-/// Feeds engine events to the hub and metrics, and starts run-completed triggers.
+/// Feeds engine events to the hub and metrics.
 pub async fn pump(state: AppState) {
     let mut rx = state.engine.subscribe();
     loop {
@@ -327,73 +333,6 @@ pub async fn pump(state: AppState) {
             () = state.shutdown.cancelled() => return,
         };
         state.metrics.observe(&event);
-        let name = event_name(&event.kind);
-        let data = serde_json::to_string(&event).unwrap_or_default();
-        state.hub.publish(&event.org_id, event.run_id, &name, data);
-        if let RunEventKind::RunFinished {
-            status,
-            output,
-            error,
-        } = &event.kind
-            && let Some(wf) = &event.workflow_id
-            && event.parent_run_id.is_none()
-        {
-            let state = state.clone();
-            let input = json!([{
-                "runId": event.run_id,
-                "workflowId": wf,
-                "workflowName": event.workflow_name,
-                "status": status,
-                "output": output,
-                "error": error,
-                "finishedAt": Utc::now(),
-            }]);
-            let (org, wf, run_id, status) = (
-                event.org_id.clone(),
-                wf.clone(),
-                event.run_id,
-                status.as_str().to_string(),
-            );
-            tokio::spawn(async move {
-                if let Err(e) = run_completed(&state, &org, &wf, run_id, &status, input).await {
-                    tracing::error!(run_id = %run_id, error = %e.body.message, "starting run-completed triggers failed");
-                }
-            });
-        }
+        state.hub.publish(event);
     }
-}
-
-async fn run_completed(
-    state: &AppState,
-    org: &str,
-    source: &str,
-    run_id: RunId,
-    status: &str,
-    input: Value,
-) -> Result<(), ApiError> {
-    let scope = TenantScope::org(org.to_string());
-    for l in state.control.listeners_of(&scope, source).await? {
-        if !l.spec.statuses.is_empty() && !l.spec.statuses.iter().any(|s| s == status) {
-            continue;
-        }
-        let record = state
-            .engine
-            .start_run(
-                &scope,
-                &l.version_id,
-                input.clone(),
-                StartOptions {
-                    idempotency_key: Some(format!(
-                        "after/{run_id}/{}/{}",
-                        l.workflow_id, l.spec.trigger_id
-                    )),
-                    workflow_id: Some(l.workflow_id.clone()),
-                    ..Default::default()
-                },
-            )
-            .await?;
-        state.metrics.run_started(&record.workflow_name);
-        tracing::info!(run_id = %run_id, started = %record.id, workflow = %l.workflow_id, "run-completed trigger fired");
-    }
-    Ok(())
 }

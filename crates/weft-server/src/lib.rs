@@ -19,7 +19,9 @@ pub mod events;
 pub mod health;
 pub mod metrics;
 pub mod openapi;
+pub mod run_completed;
 pub mod scheduler;
+pub mod trigger_cache;
 pub mod triggers;
 pub mod webhooks;
 
@@ -91,8 +93,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// Live events for streams.
     pub hub: Arc<events::EventHub>,
-    /// The webhook routing table.
-    pub routes: Arc<webhooks::RouteCache>,
+    /// Webhook routes and run-completed listeners, cached.
+    pub triggers: Arc<trigger_cache::TriggerCache>,
     /// The node catalog as served (same data as `weft nodes --json`).
     pub catalog: Arc<Vec<Value>>,
     /// Cancelled when the process starts shutting down.
@@ -112,6 +114,13 @@ impl AppState {
         config: ServerConfig,
     ) -> AppState {
         let registry = engine.registry().clone();
+        let triggers = Arc::new(trigger_cache::TriggerCache::default());
+        let metrics = Arc::new(metrics::Metrics::new());
+        engine.on_run_completed(Arc::new(run_completed::RunCompletedTriggers::new(
+            control.clone(),
+            triggers.clone(),
+            Some(metrics.clone()),
+        )));
         let catalog = registry
             .all()
             .into_iter()
@@ -123,9 +132,9 @@ impl AppState {
             control,
             vault,
             config: Arc::new(config),
-            metrics: Arc::new(metrics::Metrics::new()),
+            metrics,
             hub: Arc::new(events::EventHub::new(4096)),
-            routes: Arc::new(webhooks::RouteCache::default()),
+            triggers,
             catalog: Arc::new(catalog),
             shutdown: CancellationToken::new(),
             leadership: None,

@@ -4,8 +4,9 @@
 //! `{method, path, params, query, headers, body}` (`authorization` and `cookie` headers are
 //! left out so they do not end up in run data).
 //!
-//! The routing table is cached in memory and reloaded when the store's routes generation
-//! changes (checked at most every 500 ms, and at once after a publish in this process).
+//! The routing table is cached in memory ([`crate::trigger_cache::TriggerCache`]) and reloaded
+//! when the store's routes generation changes (checked at most every 500 ms, and at once after
+//! a publish in this process).
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -20,68 +21,11 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use serde_json::{Map, Value, json};
 use sha2::Sha256;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 use weft_engine::{RunEventKind, StartOptions};
 use weft_store_api::control::RouteEntry;
 use weft_store_api::{RunId, RunStatus, TenantScope};
-
-/// The in-memory webhook routing table.
-pub struct RouteCache {
-    routes: RwLock<Arc<Vec<RouteEntry>>>,
-    generation: AtomicI64,
-    stale: AtomicBool,
-    checked: Mutex<Option<Instant>>,
-    reload: tokio::sync::Mutex<()>,
-}
-
-impl Default for RouteCache {
-    fn default() -> Self {
-        RouteCache {
-            routes: RwLock::new(Arc::new(Vec::new())),
-            generation: AtomicI64::new(i64::MIN),
-            stale: AtomicBool::new(true),
-            checked: Mutex::new(None),
-            reload: tokio::sync::Mutex::new(()),
-        }
-    }
-}
-
-impl RouteCache {
-    /// Forces a reload before the next lookup (after a publish in this process).
-    pub fn invalidate(&self) {
-        self.stale.store(true, Ordering::Release);
-    }
-
-    async fn current(&self, state: &AppState) -> Result<Arc<Vec<RouteEntry>>, ApiError> {
-        let due = {
-            let mut checked = self.checked.lock().unwrap_or_else(|p| p.into_inner());
-            let due = checked.is_none_or(|t| t.elapsed() > Duration::from_millis(500));
-            if due {
-                *checked = Some(Instant::now());
-            }
-            due
-        };
-        if due || self.stale.load(Ordering::Acquire) {
-            let _guard = self.reload.lock().await;
-            let generation = state.control.routes_generation().await?;
-            if self.stale.swap(false, Ordering::AcqRel)
-                || generation != self.generation.load(Ordering::Acquire)
-            {
-                let routes = state.control.webhook_routes().await?;
-                *self.routes.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(routes);
-                self.generation.store(generation, Ordering::Release);
-            }
-        }
-        Ok(self
-            .routes
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone())
-    }
-}
 
 /// The webhook routes.
 pub fn router(max_body: usize) -> Router<AppState> {
@@ -402,7 +346,7 @@ async fn handle_inner(state: &AppState, req: Request) -> Result<Response, ApiErr
         .unwrap_or_default()
         .to_string();
     let segments: Vec<&str> = raw_path.split('/').filter(|s| !s.is_empty()).collect();
-    let routes = state.routes.current(state).await?;
+    let routes = state.triggers.routes(state.control.as_ref()).await?;
     let (entry, params) = find(&routes, &parts.method, &segments)?;
     let rp = &entry.route.params;
     let limit = rp
@@ -456,6 +400,9 @@ async fn handle_inner(state: &AppState, req: Request) -> Result<Response, ApiErr
             StartOptions {
                 idempotency_key: key,
                 workflow_id: Some(entry.workflow_id.clone()),
+                // Answered only when the run has finished: a run of pure steps is written
+                // once, when it ends, and the answer follows that commit.
+                create_lazily: mode == "lastNode",
                 ..Default::default()
             },
         )

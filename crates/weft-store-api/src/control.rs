@@ -497,7 +497,8 @@ pub trait ControlPlane: Send + Sync + 'static {
 
     /// System-level: every webhook route of every published workflow.
     async fn webhook_routes(&self) -> StoreResult<Vec<RouteEntry>>;
-    /// System-level: a number that changes whenever the webhook table changes (cheap to poll).
+    /// System-level: a number that changes whenever the webhook routes or the run-completed
+    /// listeners change (cheap to poll; processes cache both by it).
     async fn routes_generation(&self) -> StoreResult<i64>;
     /// The organization's schedules, by workflow and trigger id.
     async fn list_schedules(&self, scope: &TenantScope) -> StoreResult<Vec<ScheduleRecord>>;

@@ -593,6 +593,19 @@ pub trait Store: Send + Sync + 'static {
 
     /// Queues a batch: journal entries and a run update, in one transaction, in submission order.
     fn write(&self, batch: WriteBatch) -> Commit;
+    /// Queues the creation of a run that its starter has driven in memory so far, together
+    /// with its first journal batch (entries from seq 1) and `batch.update` applied to the new
+    /// row, as one atomic write ordered like [`Store::write`]: later writes of the run follow
+    /// it. The run is owned by `owner`. It must carry no idempotency or parent key (those
+    /// need [`Store::create_run`]'s look-up first); the workflow version must belong to the
+    /// scope's organization. A crash before the commit leaves no trace of the run.
+    fn create_with_write(
+        &self,
+        scope: &TenantScope,
+        run: NewRun,
+        owner: &OwnerId,
+        batch: WriteBatch,
+    ) -> Commit;
     /// The whole journal of a run, in order.
     async fn load_journal(
         &self,

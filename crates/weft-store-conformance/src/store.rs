@@ -105,6 +105,7 @@ macro_rules! store_conformance {
             due_waiting_runs_are_claimable_whatever_their_owner,
             control_requests_reach_the_owner_once,
             runs_created_owned_belong_to_their_creator,
+            runs_created_with_their_first_write,
             credentials_put_get_list_replace_delete,
             credential_names_are_unique_per_org,
             ready_and_wait_for_work_return,

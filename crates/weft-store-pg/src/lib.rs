@@ -374,6 +374,61 @@ impl Store for PgStore {
         }
     }
 
+    fn create_with_write(
+        &self,
+        scope: &TenantScope,
+        run: NewRun,
+        owner: &OwnerId,
+        batch: WriteBatch,
+    ) -> Commit {
+        if run.idempotency_key.is_some() || run.parent.is_some() {
+            return Commit::done(Err(StoreError::Database(format!(
+                "run {}: a run with an idempotency or parent key is created with create_run",
+                run.id
+            ))));
+        }
+        if batch.run_id != run.id {
+            return Commit::done(Err(StoreError::Database(format!(
+                "run {}: the first batch is for run {}",
+                run.id, batch.run_id
+            ))));
+        }
+        // Checked before anything is written: the writer treats a refused job as one that
+        // changed nothing.
+        if let Some((i, e)) =
+            (batch.entries.iter().enumerate()).find(|(i, e)| e.seq != *i as u64 + 1)
+        {
+            return Commit::done(Err(StoreError::JournalConflict {
+                run_id: run.id,
+                expected: e.seq.saturating_sub(1),
+                actual: i as u64,
+            }));
+        }
+        let encoded = match runs::EncodedBatch::encode(batch) {
+            Ok(b) => b,
+            Err(e) => return Commit::done(Err(e)),
+        };
+        let new = runs::RunToCreate {
+            scope: scope.clone(),
+            input: rows::json(&run.input),
+            run,
+        };
+        // Create, claim and apply in one transaction of the writer, queued in order with
+        // the run's later writes.
+        match self
+            .writer
+            .submit((new, owner.0.clone(), encoded), |tx, (new, me, batch)| {
+                Box::pin(async move {
+                    let (record, _) = runs::create_run(tx, new).await?;
+                    owners::claim(tx, me, record.id).await?;
+                    runs::apply_batch(tx, batch).await
+                })
+            }) {
+            Ok(rx) => Commit(rx),
+            Err(e) => Commit::done(Err(e)),
+        }
+    }
+
     async fn load_journal(
         &self,
         scope: &TenantScope,

@@ -237,6 +237,17 @@ impl Store for SqliteStore {
             .await
     }
 
+    fn create_with_write(
+        &self,
+        scope: &TenantScope,
+        run: NewRun,
+        owner: &OwnerId,
+        batch: WriteBatch,
+    ) -> Commit {
+        self.writer
+            .create_with_write(scope.clone(), run, owner.0.clone(), batch)
+    }
+
     async fn get_run(&self, scope: &TenantScope, id: RunId) -> StoreResult<Option<RunRecord>> {
         let org = scope.org_id.clone();
         self.readers

@@ -9,7 +9,9 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use tokio::sync::oneshot;
-use weft_store_api::{Commit, RunId, StoreError, StoreResult, WriteBatch};
+use weft_store_api::{
+    Commit, NewRun, RunId, RunStatus, StoreError, StoreResult, TenantScope, WriteBatch,
+};
 
 /// The most commands committed in one transaction.
 const MAX_GROUP: usize = 1024;
@@ -86,6 +88,39 @@ impl Writer {
         };
         let (tx, rx) = oneshot::channel();
         match self.send(Cmd::Write(encoded, tx)) {
+            Ok(()) => Commit(rx),
+            Err(e) => Commit::done(Err(e)),
+        }
+    }
+
+    /// Queues the creation of a run owned by `owner` with its first journal batch (see
+    /// [`weft_store_api::Store::create_with_write`]); the returned [`Commit`] resolves after its
+    /// group commits.
+    pub(crate) fn create_with_write(
+        &self,
+        scope: TenantScope,
+        run: NewRun,
+        owner: String,
+        batch: WriteBatch,
+    ) -> Commit {
+        let encoded = match EncodedBatch::encode(batch) {
+            Ok(b) => b,
+            Err(e) => return Commit::done(Err(e)),
+        };
+        let input = json(&run.input);
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let result = match conn {
+                Some(c) => insert_written_run(c, &scope, &run, &input, &owner, &encoded),
+                None => Err(StoreError::Database("the write was not applied".into())),
+            };
+            let ok = result.is_ok();
+            let reply: Reply = Box::new(move |commit| {
+                let _ = tx.send(result.and(commit));
+            });
+            (ok, reply)
+        });
+        match self.send(Cmd::Call(job)) {
             Ok(()) => Commit(rx),
             Err(e) => Commit::done(Err(e)),
         }
@@ -382,6 +417,94 @@ fn apply_batch(conn: &Connection, b: &EncodedBatch) -> StoreResult<()> {
                 .map_err(db("updating a run's journal position"))?;
         }
         None => {}
+    }
+    Ok(())
+}
+
+/// Inserts a run in the state its first batch leaves it (status, output, times, owner), then
+/// the batch's entries: one row write per index instead of an insert and an update.
+fn insert_written_run(
+    conn: &Connection,
+    scope: &TenantScope,
+    run: &NewRun,
+    input: &str,
+    owner: &str,
+    b: &EncodedBatch,
+) -> StoreResult<()> {
+    if b.run_id != run.id {
+        return Err(StoreError::Database(format!(
+            "run {}: the first batch is for run {}",
+            run.id, b.run_id
+        )));
+    }
+    if run.idempotency_key.is_some() || run.parent.is_some() {
+        return Err(StoreError::Database(format!(
+            "run {}: a run with an idempotency or parent key is created with create_run",
+            run.id
+        )));
+    }
+    let org = scope.org_id.as_str();
+    if !crate::read::workflow_version_exists(conn, org, &run.workflow_version_id)? {
+        return Err(StoreError::NotFound {
+            what: "workflow version",
+            id: run.workflow_version_id.clone(),
+        });
+    }
+    for (i, e) in b.entries.iter().enumerate() {
+        if e.seq != i as u64 + 1 {
+            return Err(StoreError::JournalConflict {
+                run_id: b.run_id,
+                expected: e.seq.saturating_sub(1),
+                actual: i as u64,
+            });
+        }
+    }
+    let u = b.update.as_ref();
+    let status = u
+        .and_then(|u| u.status)
+        .unwrap_or(RunStatus::Queued.as_str());
+    let owner = match u {
+        Some(u) if u.release_owner => None,
+        _ => Some(owner),
+    };
+    let wake_at = u.filter(|u| u.set_wake).and_then(|u| u.wake_at.as_ref());
+    conn.prepare_cached(
+        "INSERT INTO runs (id, org_id, team_id, workflow_version_id, workflow_name, status, input,
+                           output, error, created_at, started_at, finished_at, wake_at,
+                           deadline_at, owner, last_seq, workflow_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+    )
+    .and_then(|mut s| {
+        s.execute(rusqlite::params![
+            &b.id,
+            org,
+            &scope.team_id,
+            &run.workflow_version_id,
+            &run.workflow_name,
+            status,
+            input,
+            u.and_then(|u| u.output.as_ref()),
+            u.and_then(|u| u.error.as_ref()),
+            ts(&run.created_at),
+            u.and_then(|u| u.started_at.as_ref()),
+            u.and_then(|u| u.finished_at.as_ref()),
+            wake_at,
+            opt_ts(run.deadline_at.as_ref()),
+            owner,
+            b.entries.len() as i64,
+            &run.workflow_id,
+        ])
+    })
+    .map_err(db("creating a run with its first write"))?;
+    if !b.entries.is_empty() {
+        let mut insert = conn
+            .prepare_cached("INSERT INTO journal (run_id, seq, at, event) VALUES (?1, ?2, ?3, ?4)")
+            .map_err(db("preparing a journal insert"))?;
+        for e in &b.entries {
+            insert
+                .execute((&b.id, e.seq as i64, &e.at, &e.event))
+                .map_err(db("appending to the journal"))?;
+        }
     }
     Ok(())
 }

@@ -112,18 +112,15 @@ async fn count(client: &reqwest::Client, base: &str, key: &str, status: &str) ->
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_workers_finish_500_runs_when_one_is_killed() {
-    let db = weft_store_pg::testing::TestDatabase::create()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let url = db.url();
-    let (addr, effects) = counting_server().await;
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let master = "a".repeat(64);
+/// `weft serve --no-workers` on the database: its process, base URL and bootstrap API key,
+/// once it is ready.
+async fn serve_without_workers(
+    url: &str,
+    data: &std::path::Path,
+    master: &str,
+) -> (Proc, String, String) {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-
     let mut serve = spawn(
         &[
             "serve",
@@ -131,13 +128,13 @@ async fn three_workers_finish_500_runs_when_one_is_killed() {
             "--listen",
             &format!("127.0.0.1:{port}"),
         ],
-        &url,
-        &tmp.path().join("serve"),
-        &master,
+        url,
+        data,
+        master,
     );
     // Read up to the key, then let go of stdout: the server must not die of it (SIGPIPE).
     let stdout = serve.stdout.take().expect("stdout");
-    let _serve = Proc(serve);
+    let serve = Proc(serve);
     let api_key = tokio::task::spawn_blocking(move || {
         for line in BufReader::new(stdout).lines() {
             let line = line.expect("line");
@@ -164,6 +161,21 @@ async fn three_workers_finish_500_runs_when_one_is_killed() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    (serve, base, api_key)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_workers_finish_500_runs_when_one_is_killed() {
+    let db = weft_store_pg::testing::TestDatabase::create()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let url = db.url();
+    let (addr, effects) = counting_server().await;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let master = "a".repeat(64);
+    let (_serve, base, api_key) =
+        serve_without_workers(&url, &tmp.path().join("serve"), &master).await;
+    let client = reqwest::Client::new();
     let wf: Value = client
         .post(format!("{base}/api/v1/workflows"))
         .bearer_auth(&api_key)
@@ -299,4 +311,95 @@ async fn three_workers_finish_500_runs_when_one_is_killed() {
         "{repeated} effects repeated, more than the {in_flight_at_kill} runs in flight could"
     );
     drop(workers);
+}
+
+/// A run that a `weft worker` finishes starts the workflows listening for it (`runCompleted`):
+/// the trigger fires in the process that finishes the run, not only in `weft serve`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_finished_by_a_worker_fire_run_completed_triggers() {
+    let db = weft_store_pg::testing::TestDatabase::create()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let url = db.url();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let master = "b".repeat(64);
+    let (_serve, base, key) = serve_without_workers(&url, &tmp.path().join("serve"), &master).await;
+    let client = reqwest::Client::new();
+    let post = |path: &str, body: Value| {
+        client
+            .post(format!("{base}{path}"))
+            .bearer_auth(&key)
+            .json(&body)
+            .send()
+    };
+    let source: Value = post(
+        "/api/v1/workflows",
+        json!({ "document": {
+            "apiVersion": "weft/v1", "name": "source",
+            "nodes": [{"id": "n", "type": "core.set@1", "params": {"fields": {"done": true}}}]
+        }}),
+    )
+    .await
+    .expect("create source")
+    .json()
+    .await
+    .expect("json");
+    let source_id = source["id"].as_str().expect("id").to_string();
+    let follower: Value = post(
+        "/api/v1/workflows",
+        json!({ "document": {
+            "apiVersion": "weft/v1", "name": "follower",
+            "triggers": [{"id": "after", "type": "runCompleted", "node": "f",
+                          "params": {"workflow": source_id, "status": "succeeded"}}],
+            "nodes": [{"id": "f", "type": "core.noop@1"}]
+        }}),
+    )
+    .await
+    .expect("create follower")
+    .json()
+    .await
+    .expect("json");
+    let follower_id = follower["id"].as_str().expect("id");
+    let published = post(
+        &format!("/api/v1/workflows/{follower_id}/publish"),
+        json!({}),
+    )
+    .await
+    .expect("publish");
+    assert_eq!(published.status(), 200);
+    let run: Value = post(
+        &format!("/api/v1/workflows/{source_id}/runs"),
+        json!({"input": [{}]}),
+    )
+    .await
+    .expect("start")
+    .json()
+    .await
+    .expect("json");
+
+    // Only a worker drives runs here.
+    let _worker = Proc(spawn(&["worker"], &url, &tmp.path().join("w"), &master));
+    let started = Instant::now();
+    loop {
+        let list: Value = client
+            .get(format!("{base}/api/v1/runs?status=succeeded"))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .expect("list")
+            .json()
+            .await
+            .expect("json");
+        let items = list["items"].as_array().cloned().unwrap_or_default();
+        if let Some(f) = items.iter().find(|r| r["workflowName"] == "follower") {
+            assert_eq!(f["input"][0]["runId"], run["id"]);
+            assert_eq!(f["input"][0]["output"], json!([{"done": true}]));
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the follower never ran; runs: {items:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

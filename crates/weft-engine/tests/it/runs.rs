@@ -550,8 +550,7 @@ async fn the_same_idempotency_key_starts_one_run() {
         .expect("register");
     let opts = StartOptions {
         idempotency_key: Some("order-7".into()),
-        detach: false,
-        workflow_id: None,
+        ..Default::default()
     };
     let a = h
         .engine
@@ -769,4 +768,150 @@ async fn a_start_abandoned_midway_never_orphans_the_run() {
     }
     h.engine.shutdown().await;
     let _ = worker.await;
+}
+
+/// Starts `d` with `create_lazily`.
+async fn start_lazily(h: &Harness, d: Value, input: Value) -> weft_store_api::RunRecord {
+    let version = h
+        .engine
+        .register_workflow(&h.scope, &Harness::workflow(d))
+        .await
+        .expect("register");
+    let opts = StartOptions {
+        create_lazily: true,
+        ..Default::default()
+    };
+    h.engine
+        .start_run(&h.scope, &version, input, opts)
+        .await
+        .expect("start")
+}
+
+#[tokio::test]
+async fn a_lazily_created_run_of_pure_steps_is_stored_whole_when_it_ends() {
+    let h = Harness::new().await;
+    let d = doc(
+        json!([
+            {"id": "a", "type": "core.set@1", "params": {"fields": {"x": "{{ $json.x + 1 }}"}}},
+            {"id": "b", "type": "core.set@1", "params": {"fields": {"x": "{{ $json.x * 10 }}"}}}
+        ]),
+        json!([e("a", "b")]),
+    );
+    let run = start_lazily(&h, d, json!([{"x": 1}])).await;
+    let done = h.finish(run.id).await;
+    assert_eq!(done.status, RunStatus::Succeeded, "{:?}", done.error);
+    assert_eq!(done.output, Some(json!([{"x": 20}])));
+    // What wait_for returned is what the store holds.
+    let stored = h
+        .engine
+        .store()
+        .get_run(&h.scope, run.id)
+        .await
+        .expect("get")
+        .expect("stored");
+    assert_eq!(stored, done);
+    let details = run_details(h.engine.store().as_ref(), &h.scope, run.id)
+        .await
+        .expect("details")
+        .expect("run");
+    let statuses: Vec<_> = details.steps.iter().map(|s| s.status.as_str()).collect();
+    assert_eq!(statuses, ["succeeded", "succeeded"]);
+    let journal = h
+        .engine
+        .store()
+        .load_journal(&h.scope, run.id)
+        .await
+        .expect("journal");
+    let kinds: Vec<_> = journal
+        .iter()
+        .map(|e| e.event["type"].as_str().unwrap_or("?").to_string())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "runStarted",
+            "stepSucceeded",
+            "stepSucceeded",
+            "runFinished"
+        ]
+    );
+    assert!(
+        h.engine
+            .store()
+            .claimable_runs(chrono::Utc::now(), 10)
+            .await
+            .expect("claimable")
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_lazily_created_run_is_stored_before_an_effect_starts_and_while_it_waits() {
+    let h = Harness::new().await;
+    let d = doc(
+        json!([
+            {"id": "prep", "type": "core.set@1", "params": {"fields": {"ok": true}}},
+            {"id": "ask", "type": "core.approval@1", "params": {"message": "Go?"}}
+        ]),
+        json!([e("prep", "ask")]),
+    );
+    let run = start_lazily(&h, d, json!([{}])).await;
+    // The approval step is effectful: the run (with the pure step before it) is committed
+    // before it starts, and its waiting state is stored like any other run's.
+    let t0 = std::time::Instant::now();
+    let waiting = loop {
+        if let Some(r) = h
+            .engine
+            .store()
+            .get_run(&h.scope, run.id)
+            .await
+            .expect("get")
+            && r.status == RunStatus::Waiting
+        {
+            break r;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "never stored waiting"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert!(waiting.started_at.is_some());
+    let details = run_details(h.engine.store().as_ref(), &h.scope, run.id)
+        .await
+        .expect("details")
+        .expect("run");
+    assert_eq!(details.steps[0].status, "succeeded");
+    assert_eq!(details.steps[1].status, "awaiting");
+    h.engine
+        .signal(
+            &h.scope,
+            run.id,
+            "ask",
+            weft_engine::StepSignal::Approve {
+                by: "ada@example.com".into(),
+                comment: None,
+            },
+        )
+        .await
+        .expect("approve");
+    assert_eq!(h.finish(run.id).await.status, RunStatus::Succeeded);
+}
+
+#[tokio::test]
+async fn a_lazily_created_run_can_be_cancelled_before_it_is_stored() {
+    let h = Harness::new().await;
+    let d = doc(
+        json!([{"id": "nap", "type": "core.wait@1", "params": {"duration": "1h"}}]),
+        json!([]),
+    );
+    let run = start_lazily(&h, d, json!([{}])).await;
+    // Whether or not the first write has happened yet, the cancel reaches the run.
+    assert!(
+        h.engine
+            .control(&h.scope, run.id, weft_store_api::ControlRequest::Cancel)
+            .await
+            .expect("control")
+    );
+    assert_eq!(h.finish(run.id).await.status, RunStatus::Cancelled);
 }

@@ -613,7 +613,7 @@ pub async fn delete(
         .delete_workflow(&p.scope, &id, expected)
         .await?
     {
-        state.routes.invalidate();
+        state.triggers.invalidate();
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found("workflow", &id))
@@ -771,7 +771,7 @@ pub async fn publish(
         .control
         .publish(&p.scope, &id, expected, Some(number), triggers, Utc::now())
         .await?;
-    state.routes.invalidate();
+    state.triggers.invalidate();
     state.schedule_wake.notify_one();
     Ok(with_etag(
         StatusCode::OK,
@@ -805,7 +805,7 @@ pub async fn unpublish(
             Utc::now(),
         )
         .await?;
-    state.routes.invalidate();
+    state.triggers.invalidate();
     Ok(with_etag(
         StatusCode::OK,
         detail(&state, &p.scope, record).await?,
@@ -906,7 +906,7 @@ pub async fn bulk_delete(
             out.not_found.push(id);
         }
     }
-    state.routes.invalidate();
+    state.triggers.invalidate();
     Ok(Json(out))
 }
 
@@ -1093,8 +1093,8 @@ pub async fn start_run(
             input,
             StartOptions {
                 idempotency_key: key,
-                detach: false,
                 workflow_id: Some(id),
+                ..Default::default()
             },
         )
         .await?;

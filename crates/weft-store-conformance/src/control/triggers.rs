@@ -299,8 +299,8 @@ pub async fn webhook_paths_are_unique_across_the_deployment(
     Ok(())
 }
 
-/// The routes generation moves whenever the webhook table changes, and not on a refused
-/// publish.
+/// The routes generation moves whenever the webhook table changes (and with listeners, see
+/// [`listeners_are_found_by_source`]), and not on a refused publish.
 pub async fn routes_generation_follows_the_webhook_table(
     cp: Arc<dyn ControlPlane>,
     _st: Arc<dyn Store>,
@@ -515,8 +515,13 @@ pub async fn listeners_are_found_by_source(
         listeners: l.to_vec(),
         ..PublishedTriggers::default()
     };
+    // Processes cache listeners by the routes generation: it moves with them.
+    let g0 = cp.routes_generation().await?;
     publish(&cp, &a, "l-1", only(std::slice::from_ref(&l1))).await?;
+    let g1 = cp.routes_generation().await?;
+    assert_ne!(g1, g0, "publishing a listener moves the generation");
     publish(&cp, &a, "l-2", only(&[l2a.clone(), l2b.clone()])).await?;
+    assert_ne!(cp.routes_generation().await?, g1);
 
     let mut of1 = cp.listeners_of(&a, "src-1").await?;
     of1.sort_by(|x, y| x.workflow_id.cmp(&y.workflow_id));
@@ -532,8 +537,14 @@ pub async fn listeners_are_found_by_source(
 
     // A listener's source must be a workflow of the organization.
     not_found(publish(&cp, &a, "l-1", only(&[listener("x", "missing", &[])])).await)?;
+    let g2 = cp.routes_generation().await?;
     cp.publish(&a, "l-1", None, None, PublishedTriggers::default(), t(60))
         .await?;
+    assert_ne!(
+        cp.routes_generation().await?,
+        g2,
+        "unpublishing a listener moves the generation"
+    );
     let rest: Vec<String> = cp
         .listeners_of(&a, "src-1")
         .await?

@@ -289,3 +289,124 @@ pub async fn runs_created_owned_belong_to_their_creator(store: Arc<dyn Store>) -
     assert!(!created && !owned);
     Ok(())
 }
+
+/// A run created with its first write exists only from that commit on, owned by its creator,
+/// in the state the batch's update leaves a new run in (the same as `RunUpdate::apply_to`);
+/// writes queued after it land after it; keys and other organizations' versions are refused.
+pub async fn runs_created_with_their_first_write(store: Arc<dyn Store>) -> CheckResult {
+    let scope = org("a");
+    let v = version(&store, &scope, "flow").await?;
+    let (me, other) = (store.register_owner().await?, store.register_owner().await?);
+
+    // Created and finished in one write: nothing left to claim, the row as in memory.
+    let run = new_run(&v, "flow");
+    let finished = RunUpdate {
+        status: Some(RunStatus::Succeeded),
+        started_at: Some(at(1)),
+        output: Some(serde_json::json!([{"x": 11}])),
+        finished_at: Some(at(2)),
+        wake_at: Some(None),
+        release_owner: true,
+        ..RunUpdate::default()
+    };
+    let mut expected = weft_store_api::RunRecord {
+        id: run.id,
+        scope: scope.clone(),
+        workflow_version_id: run.workflow_version_id.clone(),
+        workflow_id: run.workflow_id.clone(),
+        workflow_name: run.workflow_name.clone(),
+        status: RunStatus::Queued,
+        input: run.input.clone(),
+        output: None,
+        error: None,
+        parent: None,
+        idempotency_key: None,
+        created_at: run.created_at,
+        started_at: None,
+        finished_at: None,
+        wake_at: None,
+        deadline_at: run.deadline_at,
+        control: None,
+    };
+    finished.apply_to(&mut expected);
+    store
+        .create_with_write(
+            &scope,
+            run.clone(),
+            &me,
+            batch(run.id, 1, 3, Some(finished)),
+        )
+        .wait()
+        .await?;
+    assert_eq!(store.get_run(&scope, run.id).await?, Some(expected));
+    assert_eq!(store.load_journal(&scope, run.id).await?.len(), 3);
+    assert!(store.claimable_runs(Utc::now(), 10).await?.is_empty());
+    assert_eq!(store.get_run(&org("b"), run.id).await?, None);
+
+    // Created running and written on without waiting for the creation: order is kept, and the
+    // run belongs to its creator until released.
+    let run = new_run(&v, "flow");
+    let running = RunUpdate {
+        status: Some(RunStatus::Running),
+        started_at: Some(at(1)),
+        ..RunUpdate::default()
+    };
+    let first =
+        store.create_with_write(&scope, run.clone(), &me, batch(run.id, 1, 2, Some(running)));
+    let second = store.write(batch(run.id, 3, 4, None));
+    first.wait().await?;
+    second.wait().await?;
+    assert_eq!(store.load_journal(&scope, run.id).await?.len(), 4);
+    let row = store.get_run(&scope, run.id).await?.ok_or("missing")?;
+    assert_eq!(
+        (row.status, row.started_at),
+        (RunStatus::Running, Some(at(1)))
+    );
+    assert!(
+        !store.claim_run(&other, run.id).await?,
+        "its creator holds it"
+    );
+    assert!(store.claimable_runs(Utc::now(), 10).await?.is_empty());
+    store.release_run(&me, run.id).await?;
+    assert_eq!(
+        ids(&store.claimable_runs(Utc::now(), 10).await?),
+        vec![run.id]
+    );
+
+    // What it refuses, writing nothing.
+    let mut keyed = new_run(&v, "flow");
+    keyed.idempotency_key = Some("k".into());
+    let refused = store
+        .create_with_write(&scope, keyed.clone(), &me, batch(keyed.id, 1, 1, None))
+        .wait()
+        .await;
+    assert!(
+        refused.is_err(),
+        "a keyed run needs create_run: {refused:?}"
+    );
+    let foreign = new_run(&v, "flow");
+    let refused = store
+        .create_with_write(
+            &org("b"),
+            foreign.clone(),
+            &me,
+            batch(foreign.id, 1, 1, None),
+        )
+        .wait()
+        .await;
+    assert!(
+        matches!(refused, Err(weft_store_api::StoreError::NotFound { .. })),
+        "another organization's version: {refused:?}"
+    );
+    let gap = new_run(&v, "flow");
+    let refused = store
+        .create_with_write(&scope, gap.clone(), &me, batch(gap.id, 2, 3, None))
+        .wait()
+        .await;
+    assert!(refused.is_err(), "entries start at 1: {refused:?}");
+    for id in [keyed.id, foreign.id, gap.id] {
+        assert_eq!(store.get_run(&scope, id).await?, None);
+        assert_eq!(store.get_run(&org("b"), id).await?, None);
+    }
+    Ok(())
+}

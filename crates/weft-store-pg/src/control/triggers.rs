@@ -211,8 +211,8 @@ async fn delete_rows(tx: &mut Tx, op: &'static str, sql: &str, id: &str) -> Stor
         .map(|done| done.rows_affected())
 }
 
-/// Removes every trigger row of a workflow (unpublish, delete), bumping the routes generation
-/// when it had routes.
+/// Removes every trigger row of a workflow (unpublish, delete), bumping the generation when
+/// it had routes or listeners.
 pub(crate) async fn remove_all(tx: &mut Tx, workflow_id: &str) -> StoreResult<()> {
     lock_routes(tx).await?;
     let routes = delete_rows(
@@ -232,13 +232,16 @@ pub(crate) async fn remove_all(tx: &mut Tx, workflow_id: &str) -> StoreResult<()
         workflow_id,
     )
     .await?;
-    delete_rows(
+    let listeners = delete_rows(
         tx,
         "removing listeners",
         "DELETE FROM listeners WHERE workflow_id = $1",
         workflow_id,
     )
     .await?;
+    if listeners > 0 && routes == 0 {
+        bump_generation(tx).await?;
+    }
     Ok(())
 }
 
@@ -286,13 +289,17 @@ pub(crate) async fn publish(
 
     replace_routes(tx, &w, &version_id, &triggers.webhooks).await?;
     replace_schedules(tx, &w, &version_id, &triggers.schedules).await?;
-    delete_rows(
+    let removed = delete_rows(
         tx,
         "removing listeners",
         "DELETE FROM listeners WHERE workflow_id = $1",
         workflow_id,
     )
     .await?;
+    // Processes cache listeners by the generation, like routes.
+    if removed > 0 || !triggers.listeners.is_empty() {
+        bump_generation(tx).await?;
+    }
     for l in &triggers.listeners {
         query(
             "INSERT INTO listeners (workflow_id, trigger_id, org_id, team_id, version_id,

@@ -195,8 +195,8 @@ fn exec(conn: &Connection, op: &'static str, sql: &str, id: &str) -> StoreResult
         .map_err(db(op))
 }
 
-/// Removes every trigger row of a workflow (unpublish, delete), bumping the routes generation
-/// when it had routes.
+/// Removes every trigger row of a workflow (unpublish, delete), bumping the generation when
+/// it had routes or listeners.
 pub(crate) fn remove_all(conn: &Connection, workflow_id: &str) -> StoreResult<()> {
     let routes = exec(
         conn,
@@ -213,12 +213,15 @@ pub(crate) fn remove_all(conn: &Connection, workflow_id: &str) -> StoreResult<()
         "DELETE FROM schedules WHERE workflow_id = ?1",
         workflow_id,
     )?;
-    exec(
+    let listeners = exec(
         conn,
         "removing listeners",
         "DELETE FROM listeners WHERE workflow_id = ?1",
         workflow_id,
     )?;
+    if listeners > 0 && routes == 0 {
+        bump_generation(conn)?;
+    }
     Ok(())
 }
 
@@ -265,12 +268,16 @@ pub(crate) fn publish(
 
     replace_routes(conn, &w, &version_id, &triggers.webhooks)?;
     replace_schedules(conn, &w, &version_id, &triggers.schedules)?;
-    exec(
+    let removed = exec(
         conn,
         "removing listeners",
         "DELETE FROM listeners WHERE workflow_id = ?1",
         workflow_id,
     )?;
+    // Processes cache listeners by the generation, like routes.
+    if removed > 0 || !triggers.listeners.is_empty() {
+        bump_generation(conn)?;
+    }
     for l in &triggers.listeners {
         conn.prepare_cached(
             "INSERT INTO listeners (workflow_id, trigger_id, org_id, team_id, version_id,
