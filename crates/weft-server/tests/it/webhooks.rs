@@ -217,3 +217,32 @@ async fn signed_webhooks_reject_bad_signatures() {
     assert_eq!(status, 401);
     s.stop().await;
 }
+
+/// Requests right after a publish find the new route, however many arrive at once (see
+/// `trigger_cache`'s unit test for the race this guards against: 404s while another request
+/// reloaded the table).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_right_after_a_publish_find_the_new_route() {
+    let s = Server::start().await;
+    for round in 0..5 {
+        let path = format!("fresh-{round}");
+        s.publish(hook_doc(
+            &format!("fresh {round}"),
+            json!({ "path": path, "responseMode": "lastNode" }),
+            echo_nodes(),
+            json!([]),
+        ))
+        .await;
+        let calls = (0..16).map(|i| {
+            send(
+                s.client
+                    .post(s.url(&format!("/webhook/{path}")))
+                    .json(&json!({ "i": i })),
+            )
+        });
+        for (status, body) in futures::future::join_all(calls).await {
+            assert_eq!(status, 200, "round {round}: {body}");
+        }
+    }
+    s.stop().await;
+}
