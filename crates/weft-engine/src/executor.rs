@@ -25,7 +25,7 @@ use weft_model::Purity;
 use weft_node_api::{NodeInput, NodeOutput};
 use weft_store_api::{
     Commit, ControlRequest, JournalEntry, NewRun, RunId, RunRecord, RunStatus, RunUpdate,
-    TenantScope, WriteBatch,
+    TenantScope, WriteBatch, encode_event,
 };
 
 type StepFuture = Pin<Box<dyn Future<Output = AttemptDone> + Send>>;
@@ -120,7 +120,7 @@ pub(crate) async fn drive(
     let mut seq = 0;
     for entry in &journal {
         seq = entry.seq;
-        match serde_json::from_value::<Event>(entry.event.clone()) {
+        match serde_json::from_str::<Event>(entry.event.get()) {
             Ok(ev) => state.apply(&ev),
             Err(e) => {
                 return Err(EngineError::CorruptJournal {
@@ -181,20 +181,25 @@ pub(crate) async fn drive(
 }
 
 impl Executor {
-    fn entries(&mut self, events: Vec<Event>) -> impl Iterator<Item = JournalEntry> + use<'_> {
+    fn entries<'a>(
+        &'a mut self,
+        events: &'a [Event],
+    ) -> impl Iterator<Item = JournalEntry> + use<'a> {
         let at = Utc::now();
-        events.into_iter().map(move |ev| {
+        events.iter().map(move |ev| {
             self.seq += 1;
             JournalEntry {
                 seq: self.seq,
                 at,
-                event: serde_json::to_value(&ev).unwrap_or(Value::Null),
+                // Serializing an event cannot fail: its maps have string keys.
+                event: encode_event(ev)
+                    .unwrap_or_else(|_| serde_json::value::RawValue::NULL.to_owned()),
             }
         })
     }
 
     /// Writes `events` and `update`, after everything deferred, in one batch.
-    fn journal(&mut self, events: Vec<Event>, update: Option<RunUpdate>) -> Commit {
+    fn journal(&mut self, events: &[Event], update: Option<RunUpdate>) -> Commit {
         let mut entries = std::mem::take(&mut self.deferred);
         entries.extend(self.entries(events));
         if let Some(u) = &update {
@@ -224,14 +229,14 @@ impl Executor {
     /// effect, a child run): writes what was deferred and waits for the commit.
     async fn ensure_created(&mut self) -> Result<(), EngineError> {
         if self.pending_create.is_some() {
-            self.journal(Vec::new(), None).wait().await?;
+            self.journal(&[], None).wait().await?;
         }
         Ok(())
     }
 
     /// Keeps `events` (and `update`, which must not clear a control request) for the next
     /// write: for what a crash may lose because recovery recomputes it.
-    fn defer(&mut self, events: Vec<Event>, update: Option<RunUpdate>) {
+    fn defer(&mut self, events: &[Event], update: Option<RunUpdate>) {
         let entries: Vec<JournalEntry> = self.entries(events).collect();
         self.deferred.extend(entries);
         if let Some(u) = update {
@@ -251,7 +256,7 @@ impl Executor {
     /// Writes what was deferred, if anything.
     fn flush(&mut self) -> Option<Commit> {
         (!self.deferred.is_empty() || self.deferred_update.is_some())
-            .then(|| self.journal(Vec::new(), None))
+            .then(|| self.journal(&[], None))
     }
 
     fn node_type_of(&self, id: &str) -> String {
@@ -274,7 +279,7 @@ impl Executor {
             self.state.started = true;
             let now = Utc::now();
             self.defer(
-                vec![Event::RunStarted { at: now }],
+                &[Event::RunStarted { at: now }],
                 Some(RunUpdate {
                     status: Some(RunStatus::Running),
                     started_at: Some(now),
@@ -284,7 +289,7 @@ impl Executor {
             );
         } else if self.state.phase == Phase::Active && self.record.status != RunStatus::Running {
             let _ = self.journal(
-                vec![],
+                &[],
                 Some(RunUpdate {
                     status: Some(RunStatus::Running),
                     wake_at: Some(None),
@@ -347,7 +352,7 @@ impl Executor {
                                 finished_at: now,
                                 logs: Vec::new(),
                             };
-                            self.journal(vec![ev.clone()], None).wait().await?;
+                            self.journal(std::slice::from_ref(&ev), None).wait().await?;
                             self.apply_failure_event(node, &ev);
                         }
                         Action::Wake { node } => {
@@ -463,7 +468,7 @@ impl Executor {
         self.state.mark_started(node, attempt, now);
         if spec.purity == Purity::Effectful {
             let _ = self.journal(
-                vec![Event::StepStarted {
+                &[Event::StepStarted {
                     node: spec.id.clone(),
                     attempt,
                     at: now,
@@ -517,9 +522,9 @@ impl Executor {
                     used_edges: done.used_edges,
                 };
                 if effectful {
-                    self.journal(vec![ev.clone()], None).wait().await?;
+                    self.journal(std::slice::from_ref(&ev), None).wait().await?;
                 } else {
-                    self.defer(vec![ev.clone()], None);
+                    self.defer(std::slice::from_ref(&ev), None);
                 }
                 self.state.apply(&ev);
                 if let Some(out) = &self.state.steps[node].output {
@@ -557,7 +562,7 @@ impl Executor {
                     started_at: done.started_at,
                     awaiting,
                 };
-                self.journal(vec![ev.clone()], None).wait().await?;
+                self.journal(std::slice::from_ref(&ev), None).wait().await?;
                 self.state.apply(&ev);
                 self.emit(kind);
             }
@@ -572,7 +577,7 @@ impl Executor {
                     retry_at,
                     logs: done.logs,
                 };
-                let _ = self.journal(vec![ev.clone()], None);
+                let _ = self.journal(std::slice::from_ref(&ev), None);
                 self.state.apply(&ev);
                 self.emit(RunEventKind::StepRetrying {
                     node: id.clone(),
@@ -585,7 +590,7 @@ impl Executor {
                 self.state.mark_started(node, attempt, now);
                 if effectful {
                     let _ = self.journal(
-                        vec![Event::StepStarted {
+                        &[Event::StepStarted {
                             node: id.clone(),
                             attempt,
                             at: now,
@@ -624,7 +629,7 @@ impl Executor {
                     finished_at: done.finished_at,
                     logs: done.logs,
                 };
-                self.journal(vec![ev.clone()], None).wait().await?;
+                self.journal(std::slice::from_ref(&ev), None).wait().await?;
                 self.apply_failure_event(node, &ev);
             }
         }
@@ -678,7 +683,7 @@ impl Executor {
             logs,
             used_edges: step.used_edges.clone(),
         };
-        self.journal(vec![ev.clone()], None).wait().await?;
+        self.journal(std::slice::from_ref(&ev), None).wait().await?;
         self.state.apply(&ev);
         if let Some(out) = &self.state.steps[node].output {
             self.env.set_output(node, out.clone());
@@ -837,7 +842,9 @@ impl Executor {
             status: Some(status),
             ..Default::default()
         };
-        self.journal(vec![ev.clone()], Some(update)).wait().await?;
+        self.journal(std::slice::from_ref(&ev), Some(update))
+            .wait()
+            .await?;
         self.state.apply(&ev);
         self.emit(kind);
         Ok(())
@@ -850,7 +857,7 @@ impl Executor {
             release_owner: true,
             ..Default::default()
         };
-        self.journal(vec![Event::RunWaiting { wake_at }], Some(update))
+        self.journal(&[Event::RunWaiting { wake_at }], Some(update))
             .wait()
             .await?;
         self.emit(RunEventKind::RunWaiting { wake_at });
@@ -911,7 +918,9 @@ impl Executor {
             release_owner: true,
             ..Default::default()
         };
-        self.journal(vec![ev.clone()], Some(update)).wait().await?;
+        self.journal(std::slice::from_ref(&ev), Some(update))
+            .wait()
+            .await?;
         self.state.apply(&ev);
         self.emit(RunEventKind::RunFinished {
             status,

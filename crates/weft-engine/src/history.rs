@@ -92,13 +92,12 @@ pub async fn run_details(
         }
     }
     for entry in store.load_journal(scope, run_id).await? {
-        let event: Event = serde_json::from_value(entry.event.clone()).map_err(|e| {
-            EngineError::CorruptJournal {
+        let event: Event =
+            serde_json::from_str(entry.event.get()).map_err(|e| EngineError::CorruptJournal {
                 run_id,
                 seq: entry.seq,
                 message: e.to_string(),
-            }
-        })?;
+            })?;
         let Some(node) = event.node() else { continue };
         let idx = match steps.iter().position(|s| s.node == node) {
             Some(i) => i,

@@ -13,7 +13,7 @@ use chrono::Utc;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet, VecDeque};
 use weft_model::Workflow;
-use weft_store_api::{NewRun, RunId, RunRecord, TenantScope};
+use weft_store_api::{EventJson, NewRun, RunId, RunRecord, TenantScope};
 
 /// How a finished run is retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,13 +55,13 @@ fn downstream(wf: &Workflow, roots: HashSet<String>) -> HashSet<String> {
 pub fn seed_events(
     old_doc: &Workflow,
     new_doc: &Workflow,
-    journal: &[Value],
-) -> Result<Vec<Value>, String> {
-    let mut succeeded: HashMap<String, Value> = HashMap::new();
+    journal: &[EventJson],
+) -> Result<Vec<EventJson>, String> {
+    let mut succeeded: HashMap<String, EventJson> = HashMap::new();
     let mut order: Vec<String> = Vec::new();
     let mut bad: HashSet<String> = HashSet::new();
     for raw in journal {
-        let event: Event = serde_json::from_value(raw.clone()).map_err(|e| e.to_string())?;
+        let event: Event = serde_json::from_str(raw.get()).map_err(|e| e.to_string())?;
         match &event {
             Event::StepSucceeded { node, .. } => {
                 bad.remove(node);
@@ -138,7 +138,7 @@ impl Engine {
         let old_wf = inner
             .compiled_workflow(scope, &old.workflow_version_id)
             .await?;
-        let journal: Vec<Value> = inner
+        let journal: Vec<EventJson> = inner
             .store
             .load_journal(scope, old_id)
             .await?

@@ -149,7 +149,12 @@ impl StepContext {
         input: &[Item],
         item_index: usize,
     ) -> Result<T, NodeError> {
-        deserialize_params(self.render_params(input, item_index)?)
+        // The plain read first: tracking the path costs on every field, and is only needed to
+        // name what is wrong, so a failure renders again and reads with it.
+        match serde_json::from_value(self.render_params(input, item_index)?) {
+            Ok(params) => Ok(params),
+            Err(_) => deserialize_params(self.render_params(input, item_index)?),
+        }
     }
 
     /// Appends a line to the step's log.

@@ -19,7 +19,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -265,12 +265,15 @@ pub async fn run_stream(
             let from = after;
             for entry in entries.into_iter().filter(|e| e.seq > from) {
                 after = entry.seq;
-                let name = entry
-                    .event
-                    .get("type")
-                    .and_then(Value::as_str)
-                    .unwrap_or("event")
-                    .to_string();
+                /// Just the tag of a journal event.
+                #[derive(serde::Deserialize)]
+                struct Tag {
+                    #[serde(rename = "type")]
+                    kind: String,
+                }
+                let name = serde_json::from_str::<Tag>(entry.event.get())
+                    .map(|t| t.kind)
+                    .unwrap_or_else(|_| "event".to_string());
                 let data = json!({ "seq": entry.seq, "at": entry.at, "event": entry.event });
                 let ev = Event::default()
                     .id(entry.seq.to_string())

@@ -261,15 +261,38 @@ pub struct RunRecord {
     pub control: Option<ControlRequest>,
 }
 
+/// A journal event as JSON text: the engine serializes an event once, straight to text, and
+/// the store keeps the text as it is.
+pub type EventJson = Box<serde_json::value::RawValue>;
+
+/// Encodes a value as journal event text.
+pub fn encode_event<T: Serialize + ?Sized>(event: &T) -> Result<EventJson, StoreError> {
+    serde_json::value::to_raw_value(event)
+        .map_err(|e| StoreError::Database(format!("encoding a journal event: {e}")))
+}
+
 /// One journal entry of a run. The payload is the engine's event, opaque to the store.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JournalEntry {
     /// Position in the run's journal, from 1, without gaps.
     pub seq: u64,
     /// When it was appended.
     pub at: DateTime<Utc>,
-    /// The event.
-    pub event: Value,
+    /// The event, as JSON text.
+    pub event: EventJson,
+}
+
+impl JournalEntry {
+    /// The event as a JSON value (`null` if the text is not JSON, which no store returns).
+    pub fn event_value(&self) -> Value {
+        serde_json::from_str(self.event.get()).unwrap_or(Value::Null)
+    }
+}
+
+impl PartialEq for JournalEntry {
+    fn eq(&self, other: &Self) -> bool {
+        self.seq == other.seq && self.at == other.at && self.event.get() == other.event.get()
+    }
 }
 
 /// Changes to a run row, applied with a journal batch.
@@ -534,7 +557,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         scope: &TenantScope,
         run: NewRun,
-        seed: Vec<Value>,
+        seed: Vec<EventJson>,
     ) -> StoreResult<(RunRecord, bool)> {
         let at = run.created_at;
         let (record, created) = self.create_run(scope, run).await?;

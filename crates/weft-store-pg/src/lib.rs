@@ -300,14 +300,14 @@ impl Store for PgStore {
         &self,
         scope: &TenantScope,
         run: NewRun,
-        seed: Vec<Value>,
+        seed: Vec<weft_store_api::EventJson>,
     ) -> StoreResult<(RunRecord, bool)> {
         let new = runs::RunToCreate {
             scope: scope.clone(),
             input: rows::json(&run.input),
             run,
         };
-        let seed: Vec<String> = seed.iter().map(rows::json).collect();
+        let seed: Vec<String> = seed.iter().map(|e| e.get().to_owned()).collect();
         self.writer
             .call((new, seed), |tx, (new, seed)| {
                 Box::pin(runs::create_run_seeded(tx, new, seed))

@@ -171,7 +171,9 @@ pub(crate) fn entry_from_row(row: &PgRow, run_id: RunId) -> StoreResult<JournalE
     Ok(JournalEntry {
         seq,
         at: req(row, 1, &what, "at")?,
-        event: req_parsed(row, 2, &what, "event", parse_json)?,
+        event: req_parsed(row, 2, &what, "event", |s| {
+            serde_json::value::RawValue::from_string(s.to_owned()).map_err(|e| e.to_string())
+        })?,
     })
 }
 

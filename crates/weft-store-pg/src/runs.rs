@@ -207,7 +207,11 @@ impl EncodedBatch {
         let after = batch.entries.first().map(|e| e.seq as i64 - 1);
         let last = seqs.last().copied();
         let ats = batch.entries.iter().map(|e| ts(&e.at)).collect();
-        let events = batch.entries.iter().map(|e| json(&e.event)).collect();
+        let events = batch
+            .entries
+            .iter()
+            .map(|e| e.event.get().to_owned())
+            .collect();
         let has_update = batch.update.is_some();
         let u = batch.update.unwrap_or_default();
         let terminal = u.status.is_some_and(RunStatus::is_terminal);

@@ -43,7 +43,7 @@ fn step_batch(run_id: RunId, seq: u64) -> WriteBatch {
         entries: vec![JournalEntry {
             seq,
             at: Utc::now(),
-            event,
+            event: weft_store_api::encode_event(&event).expect("encode"),
         }],
         update,
     }

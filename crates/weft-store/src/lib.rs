@@ -204,7 +204,7 @@ impl Store for SqliteStore {
         &self,
         scope: &TenantScope,
         run: NewRun,
-        seed: Vec<Value>,
+        seed: Vec<weft_store_api::EventJson>,
     ) -> StoreResult<(RunRecord, bool)> {
         let scope = scope.clone();
         let input = rows::json(&run.input);
@@ -458,7 +458,10 @@ mod tests {
                 let entry = JournalEntry {
                     seq,
                     at: Utc::now(),
-                    event: serde_json::json!({"type": "x", "seq": seq}),
+                    event: weft_store_api::encode_event(
+                        &serde_json::json!({"type": "x", "seq": seq}),
+                    )
+                    .expect("encode"),
                 };
                 let batch = WriteBatch {
                     run_id: *id,

@@ -200,7 +200,9 @@ pub(crate) fn entry_from_row(row: &Row<'_>, run_id: RunId) -> Result<JournalEntr
     Ok(JournalEntry {
         seq,
         at: req_parsed(row, 1, &what, "at", parse_ts)?,
-        event: req_parsed(row, 2, &what, "event", parse_json)?,
+        event: req_parsed(row, 2, &what, "event", |s| {
+            serde_json::value::RawValue::from_string(s.to_owned()).map_err(|e| e.to_string())
+        })?,
     })
 }
 

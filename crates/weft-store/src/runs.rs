@@ -108,7 +108,7 @@ pub(crate) fn create_run(
 pub(crate) fn seed_journal(
     conn: &Connection,
     run: &RunRecord,
-    seed: &[serde_json::Value],
+    seed: &[weft_store_api::EventJson],
 ) -> StoreResult<()> {
     let id = run.id.to_string();
     let at = ts(&run.created_at);
@@ -117,7 +117,7 @@ pub(crate) fn seed_journal(
         .map_err(db("preparing a journal insert"))?;
     for (i, event) in seed.iter().enumerate() {
         insert
-            .execute((&id, i as i64 + 1, &at, crate::rows::json(event)))
+            .execute((&id, i as i64 + 1, &at, event.get()))
             .map_err(db("seeding the journal"))?;
     }
     conn.prepare_cached("UPDATE runs SET last_seq = ?2 WHERE id = ?1")

@@ -10,7 +10,7 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use tokio::sync::oneshot;
 use weft_store_api::{
-    Commit, NewRun, RunId, RunStatus, StoreError, StoreResult, TenantScope, WriteBatch,
+    Commit, EventJson, NewRun, RunId, RunStatus, StoreError, StoreResult, TenantScope, WriteBatch,
 };
 
 /// The most commands committed in one transaction.
@@ -283,7 +283,7 @@ fn commit_group(conn: &Connection, group: &mut Vec<Cmd>) {
 struct EncodedEntry {
     seq: u64,
     at: String,
-    event: String,
+    event: EventJson,
 }
 
 /// A run update, encoded on the caller's thread.
@@ -310,7 +310,7 @@ struct EncodedBatch {
 impl EncodedBatch {
     fn encode(batch: WriteBatch) -> StoreResult<EncodedBatch> {
         let mut entries = Vec::with_capacity(batch.entries.len());
-        for e in &batch.entries {
+        for e in batch.entries {
             if i64::try_from(e.seq).is_err() {
                 return Err(StoreError::Database(format!(
                     "journal of run {}: seq {} is out of range",
@@ -320,7 +320,7 @@ impl EncodedBatch {
             entries.push(EncodedEntry {
                 seq: e.seq,
                 at: ts(&e.at),
-                event: json(&e.event),
+                event: e.event,
             });
         }
         let update = batch.update.map(|u| EncodedUpdate {
@@ -374,7 +374,7 @@ fn apply_batch(conn: &Connection, b: &EncodedBatch) -> StoreResult<()> {
             // In range: checked by `encode`.
             let seq = e.seq as i64;
             insert
-                .execute((&b.id, seq, &e.at, &e.event))
+                .execute((&b.id, seq, &e.at, e.event.get()))
                 .map_err(db("appending to the journal"))?;
         }
     }
@@ -502,7 +502,7 @@ fn insert_written_run(
             .map_err(db("preparing a journal insert"))?;
         for e in &b.entries {
             insert
-                .execute((&b.id, e.seq as i64, &e.at, &e.event))
+                .execute((&b.id, e.seq as i64, &e.at, e.event.get()))
                 .map_err(db("appending to the journal"))?;
         }
     }

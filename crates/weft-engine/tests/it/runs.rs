@@ -824,7 +824,7 @@ async fn a_lazily_created_run_of_pure_steps_is_stored_whole_when_it_ends() {
         .expect("journal");
     let kinds: Vec<_> = journal
         .iter()
-        .map(|e| e.event["type"].as_str().unwrap_or("?").to_string())
+        .map(|e| e.event_value()["type"].as_str().unwrap_or("?").to_string())
         .collect();
     assert_eq!(
         kinds,

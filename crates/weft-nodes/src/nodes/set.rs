@@ -83,15 +83,14 @@ fn info() -> &'static NodeTypeInfo {
     })
 }
 
-fn check_name(name: &str, pointer: &str) -> Result<Vec<String>, NodeError> {
-    split_path(name)
-        .map(|segs| segs.into_iter().map(str::to_string).collect())
-        .ok_or_else(|| {
-            NodeError::invalid_params(
-                pointer,
-                format!("{name:?} is not a field name or dotted path (a segment is empty)"),
-            )
-        })
+/// A field name's path segments; `pointer` (built only on failure) names the parameter.
+fn check_name(name: &str, pointer: impl FnOnce() -> String) -> Result<Vec<&str>, NodeError> {
+    split_path(name).ok_or_else(|| {
+        NodeError::invalid_params(
+            &pointer(),
+            format!("{name:?} is not a field name or dotted path (a segment is empty)"),
+        )
+    })
 }
 
 #[async_trait]
@@ -124,13 +123,13 @@ impl NodeType for SetNode {
                 SetMode::Replace => Map::new(),
             };
             for (k, path) in p.remove.iter().enumerate() {
-                let segs = check_name(path, &format!("/params/remove/{k}"))?;
-                let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+                let segs = check_name(path, || format!("/params/remove/{k}"))?;
                 remove_path(&mut obj, &segs);
             }
             for (name, value) in p.fields {
-                let segs = check_name(&name, &format!("/params/fields/{}", escape_pointer(&name)))?;
-                let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+                let segs = check_name(&name, || {
+                    format!("/params/fields/{}", escape_pointer(&name))
+                })?;
                 set_path(&mut obj, &segs, value);
             }
             out.push(Value::Object(obj));

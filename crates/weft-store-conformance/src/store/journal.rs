@@ -6,7 +6,7 @@ use super::{
 };
 use std::sync::Arc;
 use weft_store_api::{
-    OwnerId, RunFilter, RunId, RunStatus, RunUpdate, Store, StoreError, WriteBatch,
+    OwnerId, RunFilter, RunId, RunStatus, RunUpdate, Store, StoreError, WriteBatch, encode_event,
 };
 
 fn conflict(run_id: RunId, expected: u64, actual: u64) -> StoreError {
@@ -50,8 +50,8 @@ pub async fn journal_appends_in_order_and_rejects_gaps_and_overlaps(
     let journal = store.load_journal(&scope, id).await?;
     assert_eq!(seqs(&journal), vec![1, 2, 3, 4, 5, 6]);
     assert_eq!(journal[4], entry(5));
-    let keys: Vec<&String> = journal[0]
-        .event
+    let first = journal[0].event_value();
+    let keys: Vec<&String> = first
         .as_object()
         .ok_or("event is not an object")?
         .keys()
@@ -427,8 +427,8 @@ pub async fn seeded_runs_start_with_their_journal(store: Arc<dyn Store>) -> Chec
     let mut run = super::new_run(&v, "flow");
     run.idempotency_key = Some("retry-1".into());
     let seed = vec![
-        serde_json::json!({"type": "StepSucceeded", "node": "a"}),
-        serde_json::json!({"type": "StepSucceeded", "node": "b"}),
+        encode_event(&serde_json::json!({"type": "StepSucceeded", "node": "a"}))?,
+        encode_event(&serde_json::json!({"type": "StepSucceeded", "node": "b"}))?,
     ];
     let (rec, created) = store
         .create_run_seeded(&scope, run.clone(), seed.clone())
@@ -438,13 +438,17 @@ pub async fn seeded_runs_start_with_their_journal(store: Arc<dyn Store>) -> Chec
     assert_eq!(seqs(&journal), vec![1, 2]);
     assert!(journal.iter().all(|e| e.at == rec.created_at));
     assert_eq!(
-        journal.iter().map(|e| e.event.clone()).collect::<Vec<_>>(),
-        seed
+        journal.iter().map(|e| e.event.get()).collect::<Vec<_>>(),
+        seed.iter().map(|e| e.get()).collect::<Vec<_>>()
     );
     let mut again = super::new_run(&v, "flow");
     again.idempotency_key = Some("retry-1".into());
     let (same, created) = store
-        .create_run_seeded(&scope, again, vec![serde_json::json!({"other": true})])
+        .create_run_seeded(
+            &scope,
+            again,
+            vec![encode_event(&serde_json::json!({"other": true}))?],
+        )
         .await?;
     assert!(!created);
     assert_eq!(same, rec);

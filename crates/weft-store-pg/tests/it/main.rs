@@ -105,7 +105,7 @@ pub fn batch(run_id: RunId, seq: u64) -> weft_store_api::WriteBatch {
         entries: vec![weft_store_api::JournalEntry {
             seq,
             at: Utc::now(),
-            event: json!({"seq": seq}),
+            event: weft_store_api::encode_event(&json!({"seq": seq})).expect("encode"),
         }],
         update: None,
     }

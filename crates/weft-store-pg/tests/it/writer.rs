@@ -19,7 +19,7 @@ fn entry_at(seq: u64, at: DateTime<Utc>) -> WriteBatch {
         entries: vec![JournalEntry {
             seq,
             at,
-            event: json!({"seq": seq}),
+            event: weft_store_api::encode_event(&json!({"seq": seq})).expect("encode"),
         }],
         update: None,
     }

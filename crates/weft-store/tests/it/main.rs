@@ -93,7 +93,7 @@ pub fn entry(seq: u64) -> JournalEntry {
     JournalEntry {
         seq,
         at: at(seq as i64),
-        event: json!({"type": "step", "seq": seq}),
+        event: weft_store_api::encode_event(&json!({"type": "step", "seq": seq})).expect("encode"),
     }
 }
 
