@@ -179,18 +179,19 @@ fn the_ui_validation_corpus_is_current() {
                     shown, expected_text,
                     "{name}: this test's catalog no longer matches crates/weft-nodes/tests/it/validate.rs"
                 );
-                let mut ports = Map::new();
+                // By node index: a corpus case may repeat an id on purpose.
+                let mut ports = Vec::new();
                 let mut names = BTreeSet::new();
                 for node in &wf.nodes {
                     names.insert(node.node_type.name.clone());
                     if catalog.info(&node.node_type).is_none() {
+                        ports.push(Value::Null);
                         continue;
                     }
-                    let p = match catalog.ports(&node.node_type, &node.params) {
+                    ports.push(match catalog.ports(&node.node_type, &node.params) {
                         Ok(p) => json!({ "inputs": p.inputs, "outputs": p.outputs }),
                         Err(e) => json!({ "inputs": [], "outputs": [], "error": e }),
-                    };
-                    ports.insert(node.id.clone(), p);
+                    });
                 }
                 let types: Vec<Value> = names.iter().flat_map(|n| catalog.entries(n)).collect();
                 json!({
@@ -206,6 +207,7 @@ fn the_ui_validation_corpus_is_current() {
     }
     let fixture = json!({
         "generatedBy": "crates/weft-server/tests/it/ui_contract.rs",
+        "portTypes": weft_server::api::editor::port_types(),
         "cases": cases,
     });
     let text = serde_json::to_string_pretty(&fixture).unwrap();

@@ -1,0 +1,63 @@
+import { useEffect } from "react";
+import { BrowserRouter, Navigate, Outlet, Route, Routes, useLocation } from "react-router";
+import { AppShell } from "./components/AppShell";
+import { Toasts } from "./components/Toasts";
+import { BuilderPage } from "./pages/BuilderPage";
+import { ExecutionsPage } from "./pages/ExecutionsPage";
+import { SignInPage } from "./pages/SignInPage";
+import { WorkflowsPage } from "./pages/WorkflowsPage";
+import { useSession } from "./stores/session";
+import { toastError } from "./stores/toasts";
+
+/** Pages behind sign-in: an unknown session is asked for, a missing one goes to /signin. */
+function RequireSession() {
+  const status = useSession((s) => s.status);
+  const location = useLocation();
+  if (status === "unknown") {
+    return (
+      <div className="empty" role="status" aria-live="polite">
+        <span className="spinner" /> Loading…
+      </div>
+    );
+  }
+  if (status === "signedOut") {
+    const next = location.pathname + location.search;
+    return <Navigate to={`/signin${next !== "/" ? `?next=${encodeURIComponent(next)}` : ""}`} replace />;
+  }
+  return <Outlet />;
+}
+
+export function App() {
+  useEffect(() => {
+    useSession.getState().refresh().catch((e) => {
+      useSession.setState({ status: "signedOut" });
+      toastError("Cannot reach the server", e);
+    });
+  }, []);
+  return (
+    <BrowserRouter>
+      <Routes>
+        <Route path="/signin" element={<SignInPage />} />
+        <Route element={<RequireSession />}>
+          <Route element={<AppShell />}>
+            <Route path="/" element={<Navigate to="/workflows" replace />} />
+            <Route path="/workflows" element={<WorkflowsPage />} />
+            <Route path="/workflows/:id" element={<BuilderPage />} />
+            <Route path="/executions" element={<ExecutionsPage />} />
+            <Route path="*" element={<NotFound />} />
+          </Route>
+        </Route>
+      </Routes>
+      <Toasts />
+    </BrowserRouter>
+  );
+}
+
+function NotFound() {
+  return (
+    <div className="empty">
+      <h2>Nothing here</h2>
+      <a href="/workflows">Go to workflows</a>
+    </div>
+  );
+}
