@@ -57,7 +57,11 @@ fn run() -> Result<(), String> {
         .map_err(|e| format!("the UI sources are missing at {}: {e}", ui.display()))?;
 
     let dist = match std::env::var_os("WEFT_UI_DIST") {
-        Some(dist) => PathBuf::from(dist),
+        Some(dist) => {
+            let dist = PathBuf::from(dist);
+            println!("cargo:rerun-if-changed={}", dist.display());
+            dist
+        }
         None => {
             for input in INPUTS {
                 println!("cargo:rerun-if-changed={}", ui.join(input).display());

@@ -1,5 +1,5 @@
 import { useEffect } from "react";
-import { BrowserRouter, Navigate, Outlet, Route, Routes, useLocation } from "react-router";
+import { Navigate, Outlet, RouterProvider, createBrowserRouter, useLocation } from "react-router";
 import { AppShell } from "./components/AppShell";
 import { Toasts } from "./components/Toasts";
 import { BuilderPage } from "./pages/BuilderPage";
@@ -27,6 +27,25 @@ function RequireSession() {
   return <Outlet />;
 }
 
+const router = createBrowserRouter([
+  { path: "/signin", element: <SignInPage /> },
+  {
+    element: <RequireSession />,
+    children: [
+      {
+        element: <AppShell />,
+        children: [
+          { path: "/", element: <Navigate to="/workflows" replace /> },
+          { path: "/workflows", element: <WorkflowsPage /> },
+          { path: "/workflows/:id", element: <BuilderPage /> },
+          { path: "/executions", element: <ExecutionsPage /> },
+          { path: "*", element: <NotFound /> },
+        ],
+      },
+    ],
+  },
+]);
+
 export function App() {
   useEffect(() => {
     useSession.getState().refresh().catch((e) => {
@@ -35,21 +54,10 @@ export function App() {
     });
   }, []);
   return (
-    <BrowserRouter>
-      <Routes>
-        <Route path="/signin" element={<SignInPage />} />
-        <Route element={<RequireSession />}>
-          <Route element={<AppShell />}>
-            <Route path="/" element={<Navigate to="/workflows" replace />} />
-            <Route path="/workflows" element={<WorkflowsPage />} />
-            <Route path="/workflows/:id" element={<BuilderPage />} />
-            <Route path="/executions" element={<ExecutionsPage />} />
-            <Route path="*" element={<NotFound />} />
-          </Route>
-        </Route>
-      </Routes>
+    <>
+      <RouterProvider router={router} />
       <Toasts />
-    </BrowserRouter>
+    </>
   );
 }
 

@@ -33,9 +33,13 @@ function useFit(nodeId: string, port: PortSpec, side: "source" | "target"): "exa
   });
 }
 
-function PortHandle({ nodeId, port, side, index, total }: { nodeId: string; port: PortSpec; side: "source" | "target"; index: number; total: number }) {
+/** Ports sit in rows below the node's header, so their labels never cover the title. */
+export const HEADER_PX = 48;
+export const ROW_PX = 22;
+
+function PortHandle({ nodeId, port, side, index, total, top: fixedTop }: { nodeId: string; port: PortSpec; side: "source" | "target"; index: number; total: number; top?: string }) {
   const fit = useFit(nodeId, port, side);
-  const top = `${((index + 1) / (total + 1)) * 100}%`;
+  const top = fixedTop ?? `${HEADER_PX + index * ROW_PX + ROW_PX / 2}px`;
   return (
     <>
       <Handle
@@ -81,17 +85,18 @@ export const StepNodeView = memo(function StepNodeView({ id, data, selected }: N
   const diags = useEditor((s) => s.diagnostics.byNode.get(id));
   const hasError = diags?.some((d) => d.severity === "error");
   const rows = Math.max(ports.inputs.length, ports.outputs.length + 1, 1);
+  const subtitle = entry && data.node.name !== entry.displayName ? entry.displayName : data.node.type;
   return (
     <div
       className={`${styles.step} ${selected ? styles.selected : ""} ${hasError ? styles.invalid : ""} ${data.node.disabled ? styles.disabled : ""}`}
-      style={{ minHeight: 56 + rows * 18, ["--cat" as string]: categoryColour(entry?.category) }}
+      style={{ minHeight: HEADER_PX + rows * ROW_PX + 6, ["--cat" as string]: categoryColour(entry?.category) }}
       data-testid={`node-${id}`}
       data-invalid={hasError ? "true" : "false"}
     >
       <div className={styles.stripe} />
       <div className={styles.head}>
         <div className={styles.title}>{data.node.name ?? id}</div>
-        <div className={styles.type}>{entry?.displayName ?? data.node.type}</div>
+        <div className={styles.type}>{subtitle}</div>
       </div>
       {data.node.notes && <div className={styles.notes}>{data.node.notes}</div>}
       {diags && diags.length > 0 && <DiagnosticsBadge list={diags} />}
@@ -128,7 +133,7 @@ export const TriggerNodeView = memo(function TriggerNodeView({ id, data, selecte
         <div className={styles.type}>{detail}</div>
       </div>
       {diags && diags.length > 0 && <DiagnosticsBadge list={diags} />}
-      <PortHandle nodeId={id} port={{ name: "main", type: "any" }} side="source" index={0} total={1} />
+      <PortHandle nodeId={id} port={{ name: "main", type: "any" }} side="source" index={0} total={1} top="50%" />
     </div>
   );
 });

@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { NavLink, Outlet, useNavigate } from "react-router";
 import { useSession } from "../stores/session";
 import { useTheme } from "../stores/theme";
@@ -12,6 +12,21 @@ export function AppShell() {
   const { theme, toggle } = useTheme();
   const [menuOpen, setMenuOpen] = useState(false);
   const navigate = useNavigate();
+  const userRef = useRef<HTMLDivElement>(null);
+  // The menu closes on Escape and on a click anywhere else.
+  useEffect(() => {
+    if (!menuOpen) return;
+    const onDown = (e: MouseEvent) => {
+      if (!userRef.current?.contains(e.target as Node)) setMenuOpen(false);
+    };
+    const onKey = (e: KeyboardEvent) => e.key === "Escape" && setMenuOpen(false);
+    document.addEventListener("mousedown", onDown);
+    document.addEventListener("keydown", onKey);
+    return () => {
+      document.removeEventListener("mousedown", onDown);
+      document.removeEventListener("keydown", onKey);
+    };
+  }, [menuOpen]);
   return (
     <div className={styles.shell}>
       <header className={styles.topbar}>
@@ -39,7 +54,7 @@ export function AppShell() {
           >
             <Icon name={theme === "dark" ? "sun" : "moon"} />
           </button>
-          <div className={styles.user}>
+          <div className={styles.user} ref={userRef}>
             <button
               className={styles.avatar}
               aria-haspopup="menu"
@@ -50,7 +65,7 @@ export function AppShell() {
               {(me?.name || me?.email || "?").slice(0, 1).toUpperCase()}
             </button>
             {menuOpen && (
-              <div className={styles.menu} role="menu" onKeyDown={(e) => e.key === "Escape" && setMenuOpen(false)}>
+              <div className={styles.menu} role="menu">
                 <div className={styles.who}>
                   <div className={styles.name} data-testid="signed-in-user">{me?.name}</div>
                   <div className={styles.email}>{me?.email}</div>

@@ -45,7 +45,9 @@ export function humanize(key: string): string {
     .replace(/[_-]+/g, " ")
     .trim()
     .toLowerCase();
-  return words.charAt(0).toUpperCase() + words.slice(1);
+  const acronyms = new Set(["url", "id", "http", "https", "json", "api", "csv", "sql", "uri", "ip", "llm", "jwt", "hmac", "tls", "ttl"]);
+  const out = words.split(" ").map((w) => (acronyms.has(w) ? w.toUpperCase() : w)).join(" ");
+  return out.charAt(0).toUpperCase() + out.slice(1);
 }
 
 function resolve(schema: Json, root: Json): Json {

@@ -58,8 +58,13 @@ export function newestTypes(types: NodeTypeEntry[]): NodeTypeEntry[] {
   return [...best.values()];
 }
 
-/** Ports of a type with default params; main in, main out when the type needs params first. */
+/** Until the server works out a node's ports from its params: main in, main out. */
+const MAIN_IN_MAIN_OUT: { inputs: PortSpec[]; outputs: PortSpec[] } = Object.freeze({
+  inputs: [{ name: "main", type: "any" }],
+  outputs: [{ name: "main", type: "any" }],
+}) as { inputs: PortSpec[]; outputs: PortSpec[] };
+
+/** Ports of a type with default params (one shared object per type: stable for React). */
 export function defaultPorts(entry: NodeTypeEntry | undefined): { inputs: PortSpec[]; outputs: PortSpec[] } {
-  if (entry?.ports) return entry.ports;
-  return { inputs: [{ name: "main", type: "any" }], outputs: [{ name: "main", type: "any" }] };
+  return entry?.ports ?? MAIN_IN_MAIN_OUT;
 }
