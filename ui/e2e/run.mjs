@@ -249,9 +249,9 @@ async function main() {
     const preview = page.getByTestId("expression-preview").first();
     await preview.waitFor();
     check((await preview.textContent()).includes("http://127.0.0.1:9/users/42"), `the preview renders the sample: ${await preview.textContent()}`);
+    await shot(page, "04-node-panel-expression");
     await page.locator('[data-testid="node-if"]').click();
     await page.getByLabel(/^Condition/).fill("{{ $json.status == 200 }}");
-    await shot(page, "04-node-panel-expression");
 
     step = "the workflow is valid, then saved";
     const status = page.getByTestId("validation-status");

@@ -35,8 +35,9 @@ export function ExpressionInput({ id, label, value, onChange, scope, multiline =
 
   function insert(c: Completion) {
     if (!suggestions || caret === null) return;
-    const next = value.slice(0, suggestions.from) + c.insert + value.slice(caret);
-    const pos = suggestions.from + c.insert.length;
+    const start = suggestions.from - (c.back ?? 0);
+    const next = value.slice(0, start) + c.insert + value.slice(caret);
+    const pos = start + c.insert.length;
     onChange(next);
     setCaret(pos);
     requestAnimationFrame(() => ref.current?.setSelectionRange(pos, pos));

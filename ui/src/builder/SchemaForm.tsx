@@ -2,7 +2,7 @@
 // fields unless the param is raw (code); `credential` params get the credential picker.
 import { useEffect, useId, useState } from "react";
 import type { ExpressionScope } from "../lib/expressions";
-import { type Field, initialValue, pickVariant, withKey } from "../lib/schemaForm";
+import { type Field, anyText, initialValue, parseAnyText, pickVariant, withKey } from "../lib/schemaForm";
 import { CredentialPicker } from "./CredentialPicker";
 import { ExpressionInput } from "./ExpressionInput";
 import styles from "./SchemaForm.module.css";
@@ -84,7 +84,7 @@ export function FieldEditor({ field, value, onChange, ctx, pointer, compact = fa
   );
   // A `{{ }}` value in a non-text field: edit it as an expression, with a way back.
   const isExpression = typeof value === "string" && value.includes("{{");
-  if (isExpression && field.kind !== "string") {
+  if (isExpression && field.kind !== "string" && field.kind !== "any") {
     return wrap(
       <div className={styles.row}>
         <ExpressionInput id={id} label={field.label} value={value} onChange={onChange} scope={ctx.scope} invalid={invalid} />
@@ -204,6 +204,18 @@ export function FieldEditor({ field, value, onChange, ctx, pointer, compact = fa
         </div>
       );
     }
+    case "any":
+      return wrap(
+        <ExpressionInput
+          id={id}
+          label={field.label}
+          value={anyText(value)}
+          onChange={(t) => onChange(parseAnyText(t))}
+          scope={ctx.scope}
+          placeholder={field.defaultValue !== undefined ? anyText(field.defaultValue) : "a value or {{ expression }}"}
+          invalid={invalid}
+        />,
+      );
     case "json":
       return wrap(<JsonEditor id={id} value={value} onChange={onChange} invalid={invalid} />);
   }

@@ -21,6 +21,8 @@ export interface Completion {
   label: string;
   insert: string;
   detail: string;
+  /** Characters before `from` to replace too (the `.` before a key that needs brackets). */
+  back?: number;
 }
 
 type Segment = { kind: "name"; name: string } | { kind: "index"; index: number };
@@ -179,7 +181,10 @@ export function complete(beforeCaret: string, scope: ExpressionScope): { from: n
     }
     const items = keys
       .filter((k) => k.toLowerCase().startsWith(partial.toLowerCase()))
-      .map((k) => ({ label: k, insert: accessor(k).slice(1), detail: "field" }));
+      .map((k): Completion => {
+        const a = accessor(k);
+        return a.startsWith(".") ? { label: k, insert: a.slice(1), detail: "field" } : { label: k, insert: a, detail: "field", back: 1 };
+      });
     return { from: beforeCaret.length - partial.length, items };
   }
   const word = /(\$?[\w]*)$/.exec(expr)?.[1] ?? "";

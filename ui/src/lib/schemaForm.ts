@@ -24,6 +24,7 @@ export type Field =
   | (Base & { kind: "map"; value: Field })
   | (Base & { kind: "array"; item: Field })
   | (Base & { kind: "oneOf"; variants: Variant[] })
+  | (Base & { kind: "any" })
   | (Base & { kind: "json" });
 
 export interface Variant {
@@ -118,7 +119,9 @@ export function fieldFor(schemaIn: unknown, key: string, required: boolean, root
     return { ...base, kind: "oneOf", variants };
   }
   const types = typesOf(schema);
-  if (types.length !== 1) return { ...base, kind: "json" };
+  // No type, or several (a condition: a boolean or an expression): one text field whose text
+  // is read as JSON when it is JSON (`true`, `3`, `[1]`) and kept as a string otherwise.
+  if (types.length !== 1) return { ...base, kind: "any" };
   switch (types[0]) {
     case "string": {
       const format = typeof schema["format"] === "string" ? schema["format"] : undefined;
@@ -245,8 +248,27 @@ export function initialValue(f: Field): unknown {
     case "map": return {};
     case "array": return [];
     case "oneOf": return f.variants[0] ? initialValue(f.variants[0].field) : undefined;
+    case "any": return "";
     case "json": return null;
   }
+}
+
+/** The value of an `any` field's text: JSON when it parses (not a bare string), else the text. */
+export function parseAnyText(text: string): unknown {
+  const t = text.trim();
+  if (t === "") return undefined;
+  if (t.includes("{{")) return text;
+  try {
+    return JSON.parse(t);
+  } catch {
+    return text;
+  }
+}
+
+/** The text an `any` field shows for a value. */
+export function anyText(value: unknown): string {
+  if (value === undefined) return "";
+  return typeof value === "string" ? value : JSON.stringify(value);
 }
 
 /** Sets `value` at `key` of `obj` (removing the key for undefined), without mutating `obj`. */
