@@ -132,6 +132,7 @@ async function main() {
   check(weftBin && existsSync(weftBin), `the weft binary (--weft or WEFT_BIN) exists: ${weftBin}`);
   check(existsSync(executablePath), `${executablePath} exists (apt-get install -y chromium)`);
   mkdirSync(artifacts, { recursive: true });
+  rmSync(join(artifacts, "failure.png"), { force: true });
   const dataDir = mkdtempSync(join(tmpdir(), "weft-e2e-"));
   const weft = await startWeft(dataDir);
   const origin = weft.origin;
