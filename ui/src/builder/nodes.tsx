@@ -92,6 +92,8 @@ export const StepNodeView = memo(function StepNodeView({ id, data, selected }: N
       style={{ minHeight: HEADER_PX + rows * ROW_PX + 6, ["--cat" as string]: categoryColour(entry?.category) }}
       data-testid={`node-${id}`}
       data-invalid={hasError ? "true" : "false"}
+      role="group"
+      aria-label={`${data.node.name ?? id} (${data.node.type})${hasError ? ", has problems" : ""}`}
     >
       <div className={styles.stripe} />
       <div className={styles.head}>
@@ -126,7 +128,13 @@ export const TriggerNodeView = memo(function TriggerNodeView({ id, data, selecte
     : t.type === "cron" ? String(t.params?.["expression"] ?? "") : t.id;
   const hasError = diags?.some((d) => d.severity === "error");
   return (
-    <div className={`${styles.trigger} ${selected ? styles.selected : ""} ${hasError ? styles.invalid : ""}`} data-testid={`node-${id}`} data-invalid={hasError ? "true" : "false"}>
+    <div
+      className={`${styles.trigger} ${selected ? styles.selected : ""} ${hasError ? styles.invalid : ""}`}
+      data-testid={`node-${id}`}
+      data-invalid={hasError ? "true" : "false"}
+      role="group"
+      aria-label={`${TRIGGER_TITLES[t.type] ?? t.type} trigger${hasError ? ", has problems" : ""}`}
+    >
       <div className={styles.triggerIcon}><Icon name="bolt" size={16} /></div>
       <div className={styles.head}>
         <div className={styles.title}>{TRIGGER_TITLES[t.type] ?? t.type}</div>
