@@ -277,6 +277,24 @@ async function main() {
     await page.keyboard.press("Control+z");
     check((await stepNodeIds(page)).length === 5, "undo once more");
 
+    step = "quick add, copy and paste, a sticky note";
+    await page.locator(".react-flow__pane").click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press("Control+k");
+    await page.getByRole("combobox", { name: "Node type" }).fill("no operation");
+    await page.keyboard.press("Enter");
+    await page.locator('[data-testid="node-noop"]').waitFor();
+    await page.keyboard.press("Control+c");
+    await page.locator(".react-flow__pane").click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press("Control+v");
+    await page.locator('[data-testid="node-noop_2"]').waitFor();
+    check((await stepNodeIds(page)).length === 7, "quick add and paste added two nodes");
+    await page.keyboard.press("Delete"); // the pasted copy is selected
+    await page.locator('[data-testid="node-noop"]').click();
+    await page.keyboard.press("Delete");
+    check((await stepNodeIds(page)).length === 5, "both removed again");
+    await page.getByRole("button", { name: "Add a sticky note" }).click();
+    await page.getByLabel("Sticky note", { exact: true }).fill("Orders arrive here from the shop.");
+
     step = "auto-layout";
     const xs = async () => page.locator(".react-flow__node").evaluateAll((els) => Object.fromEntries(els.map((e) => [e.getAttribute("data-id"), e.getBoundingClientRect().x])));
     await page.getByRole("button", { name: "Auto-layout" }).click();
@@ -293,6 +311,7 @@ async function main() {
     await page.reload();
     await page.locator('[data-testid="node-merge"]').waitFor();
     check((await stepNodeIds(page)).length === 5 && (await edgeCount(page)) === 6, "five steps and six connections after reload");
+    check((await page.getByLabel("Sticky note", { exact: true }).inputValue()) === "Orders arrive here from the shop.", "the sticky note was saved");
     await page.getByRole("button", { name: "Light theme" }).click();
     await shot(page, "06-builder-light");
     await page.getByRole("button", { name: "Dark theme" }).click();

@@ -176,6 +176,37 @@ function StepPanel({ id, node }: { id: string; node: DocNode }) {
               <input id="s-timeout" className="input" value={typeof settings["timeout"] === "string" || typeof settings["timeout"] === "number" ? String(settings["timeout"]) : ""} placeholder="e.g. 30s"
                 onChange={(e) => setSetting("timeout", e.target.value === "" ? undefined : /^\d+$/.test(e.target.value) ? Number(e.target.value) : e.target.value)} />
             </div>
+            <div className="field">
+              <label htmlFor="s-concurrency">Concurrency limit (steps of this node at once)</label>
+              <input id="s-concurrency" className="input" type="number" min={1} value={typeof settings["concurrency"] === "number" ? settings["concurrency"] : ""} placeholder="unlimited"
+                onChange={(e) => setSetting("concurrency", e.target.value === "" ? undefined : Number(e.target.value))} />
+            </div>
+            <div className="field">
+              <label htmlFor="s-join">Join (when several inputs arrive)</label>
+              <select id="s-join" className="select" value={(settings["join"] as { mode?: string } | undefined)?.mode ?? ""}
+                onChange={(e) => {
+                  const mode = e.target.value;
+                  const prev = settings["join"] as { n?: number } | undefined;
+                  setSetting("join", mode === "" ? undefined : mode === "first" ? { mode, n: prev?.n ?? 1 } : { mode });
+                }}>
+                <option value="">Default (all)</option>
+                <option value="all">All: wait for every input</option>
+                <option value="any">Any: start on the first</option>
+                <option value="first">First N</option>
+                <option value="quorum">Quorum (majority)</option>
+              </select>
+            </div>
+            {(settings["join"] as { mode?: string } | undefined)?.mode === "first" && (
+              <div className="field">
+                <label htmlFor="s-join-n">Inputs to wait for</label>
+                <input id="s-join-n" className="input" type="number" min={1} value={(settings["join"] as { n?: number }).n ?? 1}
+                  onChange={(e) => setSetting("join", { mode: "first", n: Number(e.target.value) })} />
+              </div>
+            )}
+            <label className="checkbox">
+              <input type="checkbox" checked={settings["cacheable"] === true} disabled={entry?.purity !== "pure"} onChange={(e) => setSetting("cacheable", e.target.checked || undefined)} />
+              Cache results (pure nodes: same params and input, same output)
+            </label>
             <label className="checkbox">
               <input type="checkbox" checked={settings["continueOnFail"] === true} onChange={(e) => setSetting("continueOnFail", e.target.checked || undefined)} />
               Continue on failure (emit the error as an item)

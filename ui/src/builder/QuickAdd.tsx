@@ -7,7 +7,21 @@ export function QuickAdd({ onAdd, onClose }: { onAdd: (item: PaletteItem) => voi
   const [query, setQuery] = useState("");
   const [active, setActive] = useState(0);
   const groups = usePaletteGroups(query);
-  const flat = groups.flatMap(([category, items]) => items.map((item) => ({ category, item })));
+  // Best matches first: a title that starts with the query, then titles and type names that
+  // contain it, then matches in descriptions only.
+  const q = query.trim().toLowerCase();
+  const score = (item: PaletteItem) => {
+    const title = itemTitle(item).toLowerCase();
+    const type = item.kind === "node" ? item.entry.type.toLowerCase() : "";
+    if (q === "") return 0;
+    if (title.startsWith(q)) return 3;
+    if (title.includes(q) || type.startsWith(q)) return 2;
+    if (q.split(/\s+/).every((w) => title.includes(w) || type.includes(w))) return 1;
+    return 0;
+  };
+  const flat = groups
+    .flatMap(([category, items]) => items.map((item) => ({ category, item, score: score(item) })))
+    .sort((a, b) => b.score - a.score);
   const input = useRef<HTMLInputElement>(null);
   useEffect(() => input.current?.focus(), []);
   useEffect(() => setActive(0), [query]);

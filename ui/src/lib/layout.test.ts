@@ -25,6 +25,16 @@ describe("auto-layout", () => {
     }
   });
 
+  it("stacks an if's branches true above false", () => {
+    const nodes = ["if", "yes", "no"].map((id) => step(id));
+    const edges: CanvasEdge[] = [
+      { id: "1", source: "if", sourceHandle: "false", target: "no" },
+      { id: "2", source: "if", sourceHandle: "true", target: "yes" },
+    ];
+    const p = autoLayout(nodes, edges);
+    expect(p.get("yes")?.y ?? NaN).toBeLessThan(p.get("no")?.y ?? NaN);
+  });
+
   it("leaves sticky notes where they are", () => {
     const sticky: CanvasNode = { id: "sticky:n", type: "sticky", position: { x: 5, y: 5 }, data: { sticky: { id: "n", x: 5, y: 5, width: 100, height: 50, text: "" } } };
     expect(autoLayout([step("a"), sticky], []).has("sticky:n")).toBe(false);

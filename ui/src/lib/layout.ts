@@ -37,7 +37,52 @@ export function autoLayout(nodes: CanvasNode[], edges: CanvasEdge[]): Map<string
     const { width, height } = size(n);
     out.set(n.id, { x: snap(p.x - width / 2), y: snap(p.y - height / 2) });
   }
+  orderBranchesByPort(out, edges, ids);
   return out;
+}
+
+/**
+ * Dagre orders nodes to cross few edges, not by port: an if's `false` branch may land above
+ * its `true` branch. Children fed by one parent only, in one column, are stacked in the order
+ * of the parent's output ports (the order the node lists them).
+ */
+function orderBranchesByPort(out: Map<string, { x: number; y: number }>, edges: CanvasEdge[], ids: Set<string>): void {
+  const parents = new Map<string, number>();
+  for (const e of edges) if (ids.has(e.source) && ids.has(e.target)) parents.set(e.target, (parents.get(e.target) ?? 0) + 1);
+  const bySource = new Map<string, CanvasEdge[]>();
+  for (const e of edges) {
+    if (!ids.has(e.source) || !ids.has(e.target) || parents.get(e.target) !== 1) continue;
+    const list = bySource.get(e.source) ?? [];
+    list.push(e);
+    bySource.set(e.source, list);
+  }
+  for (const list of bySource.values()) {
+    const children = [...new Set(list.map((e) => e.target))];
+    if (children.length < 2) continue;
+    const xs = new Set(children.map((c) => out.get(c)?.x));
+    if (xs.size !== 1) continue;
+    // Port order: the order in which the edges' source handles first appear is the order the
+    // node's outputs were connected; sort by handle position instead where known (true < false).
+    const rank = (c: string) => {
+      const e = list.find((x) => x.target === c);
+      return portRank(e?.sourceHandle ?? "main");
+    };
+    const ys = children.map((c) => out.get(c)?.y ?? 0).sort((a, b) => a - b);
+    const ordered = [...children].sort((a, b) => rank(a) - rank(b));
+    ordered.forEach((c, i) => {
+      const p = out.get(c);
+      if (p) out.set(c, { x: p.x, y: ys[i] ?? p.y });
+    });
+  }
+}
+
+/** Where an output port sits on its node, top to bottom; `error` is always last. */
+function portRank(handle: string): number {
+  if (handle === "error") return 1e6;
+  if (handle === "true") return 0;
+  if (handle === "false") return 1;
+  if (handle === "fallback") return 1e5;
+  return 2;
 }
 
 export type Alignment = "left" | "center" | "right" | "top" | "middle" | "bottom" | "distribute-h" | "distribute-v";
