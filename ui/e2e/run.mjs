@@ -120,6 +120,20 @@ async function connect(page, from, fromPort, to, toPort) {
   await page.mouse.up();
 }
 
+/** Waits until the canvas shows `steps` steps and `edges` connections (it renders a node's
+ * edges once the node is measured, a frame after the node itself). */
+async function waitForGraph(page, steps, edges, what) {
+  try {
+    await page.waitForFunction(
+      ([s, e]) => document.querySelectorAll(".react-flow__node-step").length === s && document.querySelectorAll(".react-flow__edge").length === e,
+      [steps, edges],
+      { timeout: 5000 },
+    );
+  } catch {
+    check(false, `${what}: expected ${steps} steps and ${edges} connections, got ${(await stepNodeIds(page)).length} and ${await edgeCount(page)}`);
+  }
+}
+
 async function edgeCount(page) {
   return page.locator(".react-flow__edge").count();
 }
@@ -209,7 +223,7 @@ async function main() {
     await connect(page, "if", "false", "set_2", "main");
     await connect(page, "set", "main", "merge", "in1");
     await connect(page, "set_2", "main", "merge", "in2");
-    check((await edgeCount(page)) === 6, `six connections, got ${await edgeCount(page)}`);
+    await waitForGraph(page, 5, 6, "six connections");
     await shot(page, "02-builder-connected");
 
     step = "an incompatible connection is refused with its reason";
@@ -266,16 +280,13 @@ async function main() {
     await page.locator(".react-flow__pane").click({ position: { x: 20, y: 20 } });
     await page.locator('[data-testid="node-set_2"]').click();
     await page.keyboard.press("Delete");
-    check((await stepNodeIds(page)).length === 4, "the node was deleted");
-    const edgesAfterDelete = await edgeCount(page);
+    await waitForGraph(page, 4, 4, "the node and its two connections were deleted");
     await page.keyboard.press("Control+z");
-    check((await stepNodeIds(page)).length === 5, "undo brings it back");
-    check((await edgeCount(page)) === 6, "with its connections");
+    await waitForGraph(page, 5, 6, "undo brings them back");
     await page.keyboard.press("Control+Shift+z");
-    check((await stepNodeIds(page)).length === 4, "redo deletes it again");
-    check((await edgeCount(page)) === edgesAfterDelete, "and its connections");
+    await waitForGraph(page, 4, 4, "redo deletes them again");
     await page.keyboard.press("Control+z");
-    check((await stepNodeIds(page)).length === 5, "undo once more");
+    await waitForGraph(page, 5, 6, "undo once more");
 
     step = "quick add, copy and paste, a sticky note";
     await page.locator(".react-flow__pane").click({ position: { x: 5, y: 5 } });
@@ -287,11 +298,11 @@ async function main() {
     await page.locator(".react-flow__pane").click({ position: { x: 5, y: 5 } });
     await page.keyboard.press("Control+v");
     await page.locator('[data-testid="node-noop_2"]').waitFor();
-    check((await stepNodeIds(page)).length === 7, "quick add and paste added two nodes");
+    await waitForGraph(page, 7, 6, "quick add and paste added two nodes");
     await page.keyboard.press("Delete"); // the pasted copy is selected
     await page.locator('[data-testid="node-noop"]').click();
     await page.keyboard.press("Delete");
-    check((await stepNodeIds(page)).length === 5, "both removed again");
+    await waitForGraph(page, 5, 6, "both removed again");
     await page.getByRole("button", { name: "Add a sticky note" }).click();
     await page.getByLabel("Sticky note", { exact: true }).fill("Orders arrive here from the shop.");
 
@@ -310,7 +321,7 @@ async function main() {
     step = "the saved version reloads as it was";
     await page.reload();
     await page.locator('[data-testid="node-merge"]').waitFor();
-    check((await stepNodeIds(page)).length === 5 && (await edgeCount(page)) === 6, "five steps and six connections after reload");
+    await waitForGraph(page, 5, 6, "five steps and six connections after reload");
     check((await page.getByLabel("Sticky note", { exact: true }).inputValue()) === "Orders arrive here from the shop.", "the sticky note was saved");
     await page.getByRole("button", { name: "Light theme" }).click();
     await shot(page, "06-builder-light");
