@@ -1,13 +1,24 @@
-import { useEffect } from "react";
+import { Suspense, lazy, useEffect } from "react";
 import { Navigate, Outlet, RouterProvider, createBrowserRouter, useLocation } from "react-router";
 import { AppShell } from "./components/AppShell";
 import { Toasts } from "./components/Toasts";
-import { BuilderPage } from "./pages/BuilderPage";
 import { ExecutionsPage } from "./pages/ExecutionsPage";
 import { SignInPage } from "./pages/SignInPage";
 import { WorkflowsPage } from "./pages/WorkflowsPage";
 import { useSession } from "./stores/session";
 import { toastError } from "./stores/toasts";
+
+// The builder (React Flow, dagre, the schema validator) loads when a workflow is opened, so
+// signing in and the workflows list stay small.
+const BuilderPage = lazy(() => import("./pages/BuilderPage").then((m) => ({ default: m.BuilderPage })));
+
+function Loading() {
+  return (
+    <div className="empty" role="status" aria-live="polite">
+      <span className="spinner" /> Loading…
+    </div>
+  );
+}
 
 /** Pages behind sign-in: an unknown session is asked for, a missing one goes to /signin. */
 function RequireSession() {
@@ -37,7 +48,7 @@ const router = createBrowserRouter([
         children: [
           { path: "/", element: <Navigate to="/workflows" replace /> },
           { path: "/workflows", element: <WorkflowsPage /> },
-          { path: "/workflows/:id", element: <BuilderPage /> },
+          { path: "/workflows/:id", element: <Suspense fallback={<Loading />}><BuilderPage /></Suspense> },
           { path: "/executions", element: <ExecutionsPage /> },
           { path: "*", element: <NotFound /> },
         ],

@@ -1,6 +1,5 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
-import "@xyflow/react/dist/base.css";
 import "./styles/tokens.css";
 import "./styles/global.css";
 import { App } from "./App";

@@ -11,6 +11,7 @@ import {
   ReactFlow,
   useReactFlow,
 } from "@xyflow/react";
+import "@xyflow/react/dist/base.css";
 import { type DragEvent, useCallback, useState } from "react";
 import type { CanvasEdge, CanvasNode } from "../lib/graph";
 import { MAIN } from "../lib/model";
