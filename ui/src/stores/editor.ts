@@ -206,18 +206,13 @@ export const useEditor = create<EditorState>((set, get) => {
       const p = result.ports[n.id];
       if (p) serverPorts[n.id] = { key: paramsKey(n), ports: p as ResolvedPorts };
     }
-    const portsChanged = JSON.stringify(serverPorts) !== JSON.stringify(get().serverPorts);
+    // Edges to ports that no longer exist (a switch lost a case) stay on the canvas: the
+    // validator flags them (edge.port.unknown) and the user decides.
     set({ serverPorts });
     const current = get().document();
     if (JSON.stringify(current) === JSON.stringify(doc)) {
       set({ diagnostics: indexDiagnostics(doc, result.diagnostics as Diagnostic[]), verifiedByServer: true });
-      if (portsChanged) pruneEdgesToMissingPorts();
     }
-  }
-
-  /** After ports change (a switch lost a case), edges to ports that no longer exist stay and are flagged. */
-  function pruneEdgesToMissingPorts(): void {
-    // Kept on purpose: the validator flags them (edge.port.unknown) and the user decides.
   }
 
   function nodeById(id: string): CanvasNode | undefined {
@@ -563,10 +558,10 @@ export const useEditor = create<EditorState>((set, get) => {
       set({ saving: true });
       try {
         const doc = s.document();
+        // If-Match: a save based on an older revision is refused (412), never lost silently.
         const { data, error, response } = await api.PATCH("/api/v1/workflows/{id}", {
-          params: { path: { id: s.workflow.id }, header: s.etag ? { "If-Match": s.etag } : {} } as never,
+          params: { path: { id: s.workflow.id }, header: s.etag ? { "If-Match": s.etag } : {} },
           body: { document: doc as unknown as Record<string, never>, message },
-          headers: s.etag ? { "If-Match": s.etag } : {},
         });
         if (!response.ok || !data) {
           const err = error as { code?: string; message?: string; details?: { diagnostics?: Diagnostic[] } } | undefined;
