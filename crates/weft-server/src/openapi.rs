@@ -1,7 +1,9 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations: `utoipa_axum::routes!`
 //! registers each handler's route and its documentation together, so the two cannot drift.
 
-use crate::api::{credentials, keys, nodes, runs, schedules, session, workflows};
+use crate::api::{
+    credentials, editor, favorites, keys, nodes, runs, schedules, session, workflows,
+};
 use crate::{AppState, events, health};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -70,6 +72,9 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(workflows::bulk_delete))
         .routes(routes!(workflows::export))
         .routes(routes!(workflows::import))
+        .routes(routes!(editor::validate))
+        .routes(routes!(favorites::list_favorites))
+        .routes(routes!(favorites::add_favorite, favorites::remove_favorite))
         .routes(routes!(workflows::start_run))
         .routes(routes!(runs::list))
         .routes(routes!(runs::get))
@@ -95,6 +100,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(schedules::resume))
         .routes(routes!(nodes::list))
         .routes(routes!(nodes::get))
+        .routes(routes!(editor::coercions))
         .routes(routes!(keys::list, keys::create))
         .routes(routes!(keys::revoke))
         .routes(routes!(keys::rotate))
@@ -114,7 +120,38 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .into_openapi();
     doc.merge(ops);
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
+    unique_operation_ids(&mut doc);
     doc
+}
+
+/// utoipa names each operation after its handler function, so `list` and `get` appear once per
+/// resource; code generators (the UI's openapi-typescript) need them unique. Each becomes
+/// `<tag>_<function>`, e.g. `workflows_list`, `runs_get`.
+fn unique_operation_ids(doc: &mut utoipa::openapi::OpenApi) {
+    for item in doc.paths.paths.values_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ];
+        for op in ops.into_iter().flatten() {
+            let tag = op
+                .tags
+                .as_ref()
+                .and_then(|t| t.first())
+                .map(|t| t.replace('-', "_"));
+            if let (Some(tag), Some(id)) = (tag, op.operation_id.as_mut())
+                && !id.starts_with(&format!("{tag}_"))
+            {
+                *id = format!("{tag}_{id}");
+            }
+        }
+    }
 }
 
 /// `GET /api/openapi.json`.

@@ -493,6 +493,25 @@ pub trait ControlPlane: Send + Sync + 'static {
         at: DateTime<Utc>,
     ) -> StoreResult<WorkflowRecord>;
 
+    // ----- favourites -----
+
+    /// Marks (`favorite: true`) or unmarks a workflow as one of a user's favourites. Marking
+    /// twice or unmarking a workflow that is not one changes nothing. `NotFound` when the
+    /// workflow is not in the scope. A deleted workflow stops being anyone's favourite.
+    async fn set_favorite(
+        &self,
+        scope: &TenantScope,
+        user_id: &str,
+        workflow_id: &str,
+        favorite: bool,
+    ) -> StoreResult<()>;
+    /// The ids of a user's favourite workflows in the scope's organization, sorted.
+    async fn favorite_workflows(
+        &self,
+        scope: &TenantScope,
+        user_id: &str,
+    ) -> StoreResult<Vec<String>>;
+
     // ----- triggers -----
 
     /// System-level: every webhook route of every published workflow.

@@ -30,10 +30,12 @@ use weft_store_api::control::{
 use weft_store_api::{NewRun, RunId, Store, StoreError, StoreResult, TenantScope};
 
 mod accounts;
+mod favorites;
 mod triggers;
 mod workflows;
 
 pub use accounts::*;
+pub use favorites::*;
 pub use triggers::*;
 pub use workflows::*;
 
@@ -75,6 +77,7 @@ macro_rules! control_conformance {
             listeners_are_found_by_source,
             delete_removes_the_workflow_and_its_triggers,
             workflows_are_isolated_by_org,
+            favorites_are_per_user_and_follow_deletes,
         );
     };
     (@checks $make:expr; $($check:ident),+ $(,)?) => {

@@ -6,10 +6,13 @@
 //!   PostgreSQL with 1, 2 and 4 workers, see `s3.rs`).
 //! - `fuzz [SECONDS]`: the document parser/validator fuzz target (needs cargo-fuzz).
 //! - `fuzz-api [EXAMPLES]`: schemathesis against a running `weft serve` (also run by `test`).
+//! - `ui-test`: the web UI's type check, Vitest and end-to-end test in Chromium (also run by
+//!   `test`; see `ui.rs`).
 
 mod fuzz_api;
 mod s3;
 mod serve;
+mod ui;
 mod w1;
 
 use std::env;
@@ -22,6 +25,11 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bench") => bench(&args[1..]),
         Some("fuzz") => fuzz(args.get(1).map(String::as_str).unwrap_or("60")),
+        Some("ui-test") => run(
+            cargo(&["build", "-p", "weft-cli", "--bin", "weft"]),
+            "cargo build --bin weft",
+        )
+        .and_then(|()| ui::test(&target_dir().join("debug/weft"))),
         Some("fuzz-api") => match args.get(1).map(|n| n.parse::<u32>()) {
             None => fuzz_api(FUZZ_API_EXAMPLES),
             Some(Ok(n)) if n > 0 => fuzz_api(n),
@@ -32,7 +40,7 @@ fn main() -> ExitCode {
         },
         _ => {
             eprintln!(
-                "usage: cargo xtask <test | bench [w2|w3|s3|w1 [--duration SECS] [--connections N] [--threads N] [--keep]] | fuzz [SECONDS] | fuzz-api [EXAMPLES]>"
+                "usage: cargo xtask <test | ui-test | bench [w2|w3|s3|w1 [--duration SECS] [--connections N] [--threads N] [--keep]] | fuzz [SECONDS] | fuzz-api [EXAMPLES]>"
             );
             return ExitCode::from(2);
         }
@@ -99,6 +107,7 @@ fn test() -> Result<(), String> {
         cargo(&["test", "--workspace", "--no-fail-fast"]),
         "cargo test",
     )?;
+    ui::test(&target_dir().join("debug/weft"))?;
     fuzz_api::run(&target_dir().join("debug/weft"), FUZZ_API_EXAMPLES)
 }
 

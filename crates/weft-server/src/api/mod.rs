@@ -2,6 +2,8 @@
 //! the JSON fallbacks for unknown routes and methods.
 
 pub mod credentials;
+pub mod editor;
+pub mod favorites;
 pub mod keys;
 pub mod nodes;
 pub mod runs;
@@ -10,7 +12,8 @@ pub mod session;
 pub mod workflows;
 
 use crate::error::{ApiError, ApiResult};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -70,13 +73,19 @@ pub fn if_match(headers: &HeaderMap) -> ApiResult<Option<i64>> {
     inner.parse::<i64>().map(Some).map_err(|_| bad())
 }
 
-/// 404 for unknown routes, in the one error body.
-pub async fn fallback(uri: Uri) -> ApiError {
+/// What no route matched: the web UI for `GET`/`HEAD` of a path that is not the server's own
+/// (an embedded file, or `index.html` for a client-side route such as `/workflows/wf_…`), else
+/// 404 in the one error body.
+pub async fn fallback(method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    if (method == Method::GET || method == Method::HEAD) && weft_ui::is_client_route(uri.path()) {
+        return weft_ui::respond(uri.path(), &headers);
+    }
     ApiError::new(
         StatusCode::NOT_FOUND,
         "route_not_found",
         format!("no route for {}", uri.path()),
     )
+    .into_response()
 }
 
 /// 405 for known routes called with the wrong method.

@@ -12,9 +12,8 @@ use utoipa::ToSchema;
 /// The catalog.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct NodeCatalog {
-    /// Node types by name and version: `type`, `category`, `title`, `doc`, `params` (JSON
-    /// Schema), `ports`, `purity`, `examples`.
-    #[schema(value_type = Vec<Object>)]
+    /// Node types by name and version.
+    #[schema(value_type = Vec<crate::api::editor::NodeTypeEntry>)]
     pub items: Vec<Value>,
 }
 

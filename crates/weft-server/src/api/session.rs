@@ -55,6 +55,14 @@ pub struct SessionRequest {
     pub api_key: String,
 }
 
+/// Whether the client is a browser navigating (it accepts HTML), not an API client.
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"))
+}
+
 fn session_cookie(secret: &str, secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
@@ -81,10 +89,11 @@ async fn open_session(state: &AppState, user: &User) -> ApiResult<String> {
 
 /// Opens a one-time sign-in link: sets the session cookie and redirects to the UI.
 #[utoipa::path(get, path = "/api/v1/auth/login", tag = "auth", params(LoginParams),
-    responses((status = 303, description = "Signed in; redirects to /"),
+    responses((status = 303, description = "Signed in: redirects to the UI (/). A browser (Accept: text/html) with an unknown, used or expired link is redirected to /signin?error=link"),
         (status = 401, body = crate::error::ErrorBody)))]
 pub async fn login_link(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Query(q): Query<LoginParams>,
 ) -> ApiResult<Response> {
     let found = state
@@ -93,6 +102,14 @@ pub async fn login_link(
         .await?;
     let user = match found {
         Some((key, user)) if key.kind == KeyKind::Login => user,
+        // A person who clicked an old link lands on the UI's sign-in page, which says why.
+        _ if wants_html(&headers) => {
+            return Ok((
+                StatusCode::SEE_OTHER,
+                [(header::LOCATION, "/signin?error=link")],
+            )
+                .into_response());
+        }
         _ => {
             return Err(ApiError::unauthorized(
                 "this sign-in link is unknown, used or expired; ask an admin for a new one (weft admin login-link)",

@@ -5,11 +5,13 @@
 //! modules against the PostgreSQL on 127.0.0.1:5432.
 
 mod api;
+mod editor;
 mod errors;
 mod events;
 mod keys;
 mod schedules;
 mod support;
+mod ui_contract;
 mod webhooks;
 
 pub use support::*;

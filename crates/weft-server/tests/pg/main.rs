@@ -4,6 +4,8 @@
 
 #[path = "../it/api.rs"]
 mod api;
+#[path = "../it/editor.rs"]
+mod editor;
 #[path = "../it/errors.rs"]
 mod errors;
 #[path = "../it/events.rs"]

@@ -19,6 +19,7 @@
 //!   wait for each other and recheck the condition, so exactly one wins.
 
 mod accounts;
+mod favorites;
 mod triggers;
 mod workflows;
 
@@ -277,6 +278,36 @@ impl ControlPlane for PgStore {
                 ))
             })
             .await
+    }
+
+    async fn set_favorite(
+        &self,
+        scope: &TenantScope,
+        user_id: &str,
+        workflow_id: &str,
+        favorite: bool,
+    ) -> StoreResult<()> {
+        self.writer
+            .call(
+                (
+                    scope.org_id.clone(),
+                    user_id.to_owned(),
+                    workflow_id.to_owned(),
+                    Utc::now(),
+                ),
+                move |tx, (org, user, id, at)| {
+                    Box::pin(favorites::set(tx, org, user, id, favorite, *at))
+                },
+            )
+            .await
+    }
+
+    async fn favorite_workflows(
+        &self,
+        scope: &TenantScope,
+        user_id: &str,
+    ) -> StoreResult<Vec<String>> {
+        favorites::list(&self.pool, &scope.org_id, user_id).await
     }
 
     async fn webhook_routes(&self) -> StoreResult<Vec<RouteEntry>> {

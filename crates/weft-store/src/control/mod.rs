@@ -28,6 +28,7 @@
 //!   enabled schedule, so a tick seen just before a pause does not fire.
 
 mod accounts;
+mod favorites;
 mod sql;
 mod triggers;
 mod workflows;
@@ -290,6 +291,35 @@ impl ControlPlane for SqliteStore {
             .call(move |c| {
                 triggers::publish(c, &org, &id, expected_revision, version, &triggers, at)
             })
+            .await
+    }
+
+    async fn set_favorite(
+        &self,
+        scope: &TenantScope,
+        user_id: &str,
+        workflow_id: &str,
+        favorite: bool,
+    ) -> StoreResult<()> {
+        let (org, user, id) = (
+            scope.org_id.clone(),
+            user_id.to_owned(),
+            workflow_id.to_owned(),
+        );
+        let at = rows::ts(&Utc::now());
+        self.writer
+            .call(move |c| favorites::set(c, &org, &user, &id, favorite, &at))
+            .await
+    }
+
+    async fn favorite_workflows(
+        &self,
+        scope: &TenantScope,
+        user_id: &str,
+    ) -> StoreResult<Vec<String>> {
+        let (org, user) = (scope.org_id.clone(), user_id.to_owned());
+        self.readers
+            .run(move |c| favorites::list(c, &org, &user))
             .await
     }
 
