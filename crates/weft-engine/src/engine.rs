@@ -447,17 +447,9 @@ impl Engine {
 }
 
 impl Inner {
-    pub(crate) fn emit(&self, scope: &TenantScope, run: &RunRecord, kind: RunEventKind) {
+    pub(crate) fn emit(&self, source: &crate::events::EventSource, kind: RunEventKind) {
         if self.events.receiver_count() > 0 {
-            let _ = self.events.send(RunEvent {
-                run_id: run.id,
-                parent_run_id: run.parent.as_ref().map(|p| p.run_id),
-                org_id: scope.org_id.clone(),
-                workflow_id: run.workflow_id.clone(),
-                workflow_name: run.workflow_name.clone(),
-                at: Utc::now(),
-                kind,
-            });
+            let _ = self.events.send(source.event(kind));
         }
     }
 

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
+use std::sync::Arc;
 use weft_store_api::{RunId, RunStatus};
 
 /// Something that happened in a run, as it happened.
@@ -17,12 +18,12 @@ pub struct RunEvent {
     pub parent_run_id: Option<RunId>,
     /// The run's organization (streams filter by it).
     #[serde(skip)]
-    pub org_id: String,
+    pub org_id: Arc<str>,
     /// The stored workflow, when the run has one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub workflow_id: Option<String>,
+    pub workflow_id: Option<Arc<str>>,
     /// The workflow's name.
-    pub workflow_name: String,
+    pub workflow_name: Arc<str>,
     /// When.
     pub at: DateTime<Utc>,
     /// What.
@@ -38,7 +39,7 @@ pub enum RunEventKind {
     #[serde(rename_all = "camelCase")]
     RunStarted {
         /// Workflow name.
-        workflow: String,
+        workflow: Arc<str>,
         /// True when continuing a run begun earlier.
         resumed: bool,
     },
@@ -46,7 +47,7 @@ pub enum RunEventKind {
     #[serde(rename_all = "camelCase")]
     StepStarted {
         /// Node id.
-        node: String,
+        node: Arc<str>,
         /// Attempt from 1.
         attempt: u32,
     },
@@ -54,7 +55,7 @@ pub enum RunEventKind {
     #[serde(rename_all = "camelCase")]
     StepRetrying {
         /// Node id.
-        node: String,
+        node: Arc<str>,
         /// The failed attempt.
         attempt: u32,
         /// Error message.
@@ -66,9 +67,9 @@ pub enum RunEventKind {
     #[serde(rename_all = "camelCase")]
     StepSucceeded {
         /// Node id.
-        node: String,
+        node: Arc<str>,
         /// Node type, e.g. `http.request@1`.
-        node_type: String,
+        node_type: Arc<str>,
         /// Items emitted, over all ports.
         items: usize,
         /// Ports emitted.
@@ -80,9 +81,9 @@ pub enum RunEventKind {
     #[serde(rename_all = "camelCase")]
     StepFailed {
         /// Node id.
-        node: String,
+        node: Arc<str>,
         /// Node type, e.g. `http.request@1`.
-        node_type: String,
+        node_type: Arc<str>,
         /// Error code.
         code: String,
         /// Error message.
@@ -94,13 +95,13 @@ pub enum RunEventKind {
     #[serde(rename_all = "camelCase")]
     StepSkipped {
         /// Node id.
-        node: String,
+        node: Arc<str>,
     },
     /// A step sleeps on a durable timer.
     #[serde(rename_all = "camelCase")]
     StepSleeping {
         /// Node id.
-        node: String,
+        node: Arc<str>,
         /// Until when.
         until: DateTime<Utc>,
     },
@@ -108,7 +109,7 @@ pub enum RunEventKind {
     #[serde(rename_all = "camelCase")]
     StepAwaiting {
         /// Node id.
-        node: String,
+        node: Arc<str>,
         /// What the person is asked.
         request: Value,
         /// When the step stops waiting, if ever.
@@ -218,6 +219,43 @@ mod tests {
         for kind in kinds {
             let tag = serde_json::to_value(&kind).expect("serializes")["event"].clone();
             assert_eq!(tag, json!(kind.name()));
+        }
+    }
+}
+
+/// The run-level fields of a run's live events, built once per run so that each event shares
+/// them instead of copying them.
+#[derive(Debug, Clone)]
+pub(crate) struct EventSource {
+    run_id: RunId,
+    parent_run_id: Option<RunId>,
+    org_id: Arc<str>,
+    workflow_id: Option<Arc<str>>,
+    pub(crate) workflow_name: Arc<str>,
+}
+
+impl EventSource {
+    /// The source of `run`'s events.
+    pub(crate) fn of(scope: &weft_store_api::TenantScope, run: &weft_store_api::RunRecord) -> Self {
+        EventSource {
+            run_id: run.id,
+            parent_run_id: run.parent.as_ref().map(|p| p.run_id),
+            org_id: Arc::from(scope.org_id.as_str()),
+            workflow_id: run.workflow_id.as_deref().map(Arc::from),
+            workflow_name: Arc::from(run.workflow_name.as_str()),
+        }
+    }
+
+    /// An event of the run, now.
+    pub(crate) fn event(&self, kind: RunEventKind) -> RunEvent {
+        RunEvent {
+            run_id: self.run_id,
+            parent_run_id: self.parent_run_id,
+            org_id: self.org_id.clone(),
+            workflow_id: self.workflow_id.clone(),
+            workflow_name: self.workflow_name.clone(),
+            at: Utc::now(),
+            kind,
         }
     }
 }

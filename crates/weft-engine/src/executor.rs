@@ -7,7 +7,7 @@
 use crate::EngineError;
 use crate::engine::{Inner, RunHandle};
 use crate::env::RunEnv;
-use crate::events::RunEventKind;
+use crate::events::{EventSource, RunEventKind};
 use crate::graph::CompiledWorkflow;
 use crate::journal::{Awaiting, Event};
 use crate::signal::{Command, SignalError, StepSignal};
@@ -52,6 +52,8 @@ pub enum DriveOutcome {
 
 struct Executor {
     inner: Arc<Inner>,
+    /// What every live event of this run carries.
+    source: EventSource,
     scope: TenantScope,
     record: RunRecord,
     workflow: Arc<CompiledWorkflow>,
@@ -155,6 +157,7 @@ pub(crate) async fn drive(
         other => vec![other.clone()],
     };
     let mut ex = Executor {
+        source: EventSource::of(&scope, &record),
         cancel: handle.cancel.clone(),
         inner,
         scope,
@@ -259,15 +262,14 @@ impl Executor {
             .then(|| self.journal(&[], None))
     }
 
-    fn node_type_of(&self, id: &str) -> String {
-        self.state
-            .node_index(id)
-            .map(|i| self.workflow.nodes[i].node_type.info().type_ref.to_string())
-            .unwrap_or_default()
+    /// A node's id and type as live events carry them.
+    fn event_ids(&self, node: usize) -> (Arc<str>, Arc<str>) {
+        let n = &self.workflow.nodes[node];
+        (n.event_id.clone(), n.type_name.clone())
     }
 
     fn emit(&self, kind: RunEventKind) {
-        self.inner.emit(&self.scope, &self.record, kind);
+        self.inner.emit(&self.source, kind);
     }
 
     async fn run(
@@ -298,7 +300,7 @@ impl Executor {
             );
         }
         self.emit(RunEventKind::RunStarted {
-            workflow: self.record.workflow_name.clone(),
+            workflow: self.source.workflow_name.clone(),
             resumed,
         });
         let deadline = self.record.deadline_at;
@@ -338,7 +340,7 @@ impl Executor {
                             only_wait = false;
                             self.state.skip(node);
                             self.emit(RunEventKind::StepSkipped {
-                                node: self.workflow.nodes[node].id.clone(),
+                                node: self.workflow.nodes[node].event_id.clone(),
                             });
                         }
                         Action::FailJoin { node, error } => {
@@ -477,7 +479,7 @@ impl Executor {
             );
         }
         self.emit(RunEventKind::StepStarted {
-            node: spec.id.clone(),
+            node: spec.event_id.clone(),
             attempt,
         });
         let plan = AttemptPlan {
@@ -530,9 +532,10 @@ impl Executor {
                 if let Some(out) = &self.state.steps[node].output {
                     self.env.set_output(node, out.clone());
                 }
+                let (node_id, node_type) = self.event_ids(node);
                 self.emit(RunEventKind::StepSucceeded {
-                    node_type: self.node_type_of(&id),
-                    node: id,
+                    node_type,
+                    node: node_id,
                     items,
                     ports,
                     duration_ms: (done.finished_at - done.started_at).num_milliseconds(),
@@ -545,12 +548,12 @@ impl Executor {
             } => {
                 let kind = match &awaiting {
                     Some(a) => RunEventKind::StepAwaiting {
-                        node: id.clone(),
+                        node: spec.event_id.clone(),
                         request: a.request.clone(),
                         until: (until != crate::journal::no_time_limit()).then_some(until),
                     },
                     None => RunEventKind::StepSleeping {
-                        node: id.clone(),
+                        node: spec.event_id.clone(),
                         until,
                     },
                 };
@@ -580,7 +583,7 @@ impl Executor {
                 let _ = self.journal(std::slice::from_ref(&ev), None);
                 self.state.apply(&ev);
                 self.emit(RunEventKind::StepRetrying {
-                    node: id.clone(),
+                    node: spec.event_id.clone(),
                     attempt: done.attempt,
                     error: error.message,
                     retry_at,
@@ -642,13 +645,11 @@ impl Executor {
         if let Some(out) = &self.state.steps[node].output {
             self.env.set_output(node, out.clone());
         }
-        if let Event::StepFailed {
-            node: id, error, ..
-        } = ev
-        {
+        if let Event::StepFailed { error, .. } = ev {
+            let (node_id, node_type) = self.event_ids(node);
             self.emit(RunEventKind::StepFailed {
-                node_type: self.node_type_of(id),
-                node: id.clone(),
+                node_type,
+                node: node_id,
                 code: error.code.clone(),
                 error: error.message.clone(),
                 handled,
@@ -689,7 +690,6 @@ impl Executor {
             self.env.set_output(node, out.clone());
         }
         if let Event::StepSucceeded {
-            node: id,
             output,
             started_at,
             finished_at,
@@ -699,9 +699,10 @@ impl Executor {
             let items = output.ports.iter().map(|(_, v)| v.len()).sum();
             let ports = output.ports.into_iter().map(|(p, _)| p).collect();
             let duration_ms = (finished_at - started_at).num_milliseconds();
+            let (node_id, node_type) = self.event_ids(node);
             self.emit(RunEventKind::StepSucceeded {
-                node_type: self.node_type_of(&id),
-                node: id,
+                node_type,
+                node: node_id,
                 items,
                 ports,
                 duration_ms,

@@ -13,6 +13,10 @@ use weft_node_api::{NodeRegistry, NodeType};
 pub struct CompiledNode {
     /// Node id.
     pub id: String,
+    /// The node id as live events carry it (shared, not copied per event).
+    pub event_id: Arc<str>,
+    /// Its type and version as live events carry it, e.g. `core.set@1`.
+    pub type_name: Arc<str>,
     /// Display name.
     pub name: String,
     /// Its implementation.
@@ -93,6 +97,8 @@ impl CompiledWorkflow {
                 })?;
             nodes.push(Arc::new(CompiledNode {
                 id: n.id.clone(),
+                event_id: Arc::from(n.id.as_str()),
+                type_name: Arc::from(node_type.info().type_ref.to_string()),
                 name: n.display_name().to_string(),
                 purity: node_type.info().purity,
                 node_type,

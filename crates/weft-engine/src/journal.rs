@@ -17,6 +17,7 @@ pub enum Event {
     #[serde(rename_all = "camelCase")]
     RunStarted {
         /// When.
+        #[serde(with = "weft_store_api::rfc3339")]
         at: DateTime<Utc>,
     },
     /// An effectful step began an attempt (pure steps are not journaled until they finish).
@@ -27,6 +28,7 @@ pub enum Event {
         /// Attempt number from 1.
         attempt: u32,
         /// When.
+        #[serde(with = "weft_store_api::rfc3339")]
         at: DateTime<Utc>,
     },
     /// An attempt failed with an error that will be retried.
@@ -39,6 +41,7 @@ pub enum Event {
         /// Why.
         error: NodeError,
         /// When the next attempt starts.
+        #[serde(with = "weft_store_api::rfc3339")]
         retry_at: DateTime<Utc>,
         /// Log lines of the attempt.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -54,8 +57,10 @@ pub enum Event {
         /// Emitted ports and items.
         output: NodeOutput,
         /// When the attempt started.
+        #[serde(with = "weft_store_api::rfc3339")]
         started_at: DateTime<Utc>,
         /// When it finished.
+        #[serde(with = "weft_store_api::rfc3339")]
         finished_at: DateTime<Utc>,
         /// Log lines.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -74,8 +79,10 @@ pub enum Event {
         /// Why.
         error: NodeError,
         /// When the last attempt started.
+        #[serde(with = "weft_store_api::rfc3339")]
         started_at: DateTime<Utc>,
         /// When it failed.
+        #[serde(with = "weft_store_api::rfc3339")]
         finished_at: DateTime<Utc>,
         /// Log lines.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -89,10 +96,12 @@ pub enum Event {
         /// Attempt.
         attempt: u32,
         /// When it completes.
+        #[serde(with = "weft_store_api::rfc3339")]
         until: DateTime<Utc>,
         /// Its output then.
         output: NodeOutput,
         /// When the attempt started.
+        #[serde(with = "weft_store_api::rfc3339")]
         started_at: DateTime<Utc>,
         /// Set when the step waits for a person's decision; `until` is then its time limit.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -102,18 +111,21 @@ pub enum Event {
     #[serde(rename_all = "camelCase")]
     RunWaiting {
         /// The earliest timer.
+        #[serde(with = "weft_store_api::rfc3339")]
         wake_at: DateTime<Utc>,
     },
     /// Paused by request: no new steps start.
     #[serde(rename_all = "camelCase")]
     RunPaused {
         /// When.
+        #[serde(with = "weft_store_api::rfc3339")]
         at: DateTime<Utc>,
     },
     /// Resumed after a pause.
     #[serde(rename_all = "camelCase")]
     RunResumed {
         /// When.
+        #[serde(with = "weft_store_api::rfc3339")]
         at: DateTime<Utc>,
     },
     /// The run reached a terminal state.
@@ -128,6 +140,7 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         error: Option<Value>,
         /// When.
+        #[serde(with = "weft_store_api::rfc3339")]
         at: DateTime<Utc>,
     },
 }

@@ -109,7 +109,7 @@ pub fn retry_delay(
 }
 
 /// Runs one attempt to its end.
-pub async fn run_attempt(plan: AttemptPlan) -> AttemptDone {
+pub async fn run_attempt(mut plan: AttemptPlan) -> AttemptDone {
     if let Some(at) = plan.not_before {
         let wait = (at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
         if !wait.is_zero() {
@@ -174,7 +174,13 @@ pub async fn run_attempt(plan: AttemptPlan) -> AttemptDone {
             AttemptOutcome::Succeeded((*hit).clone()),
         );
     }
-    let input = plan.input.clone();
+    // The input is kept for a retry; a step that cannot be retried hands it over.
+    let may_retry = spec.settings.retry.as_ref().is_some_and(|p| p.max_attempts > 1);
+    let input = if may_retry {
+        plan.input.clone()
+    } else {
+        std::mem::take(&mut plan.input)
+    };
     let exec = spec.node_type.execute(&ctx, input);
     let result = tokio::select! {
         r = async {

@@ -4,7 +4,8 @@ use crate::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
+use std::sync::Arc;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -13,27 +14,66 @@ use prometheus_client::registry::Registry;
 use std::time::Instant;
 use weft_engine::{RunEvent, RunEventKind};
 
+/// A label value shared with the event or route it comes from: looking a series up costs no
+/// copy of the text.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+struct Text(Arc<str>);
+
+impl EncodeLabelValue for Text {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> std::fmt::Result {
+        std::fmt::Write::write_str(encoder, &self.0)
+    }
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct WorkflowLabel {
-    workflow: String,
+    workflow: Text,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct FinishedLabels {
-    workflow: String,
-    status: String,
+    workflow: Text,
+    status: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct NodeTypeLabel {
-    node_type: String,
+    node_type: Text,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct HttpLabels {
-    method: String,
-    route: String,
+    method: Text,
+    route: Text,
     status: u16,
+}
+
+/// The few distinct method and route texts requests carry, each allocated once.
+#[derive(Default)]
+struct Interned(std::sync::RwLock<std::collections::HashSet<Arc<str>>>);
+
+impl Interned {
+    fn get(&self, text: &str) -> Arc<str> {
+        if let Some(found) = self
+            .0
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(text)
+        {
+            return found.clone();
+        }
+        let mut set = self.0.write().unwrap_or_else(|p| p.into_inner());
+        // Routes are a fixed set; anything else (never expected) is not kept.
+        if set.len() >= 1024 {
+            return Arc::from(text);
+        }
+        if let Some(found) = set.get(text) {
+            return found.clone();
+        }
+        let interned: Arc<str> = Arc::from(text);
+        set.insert(interned.clone());
+        interned
+    }
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -44,6 +84,7 @@ struct WebhookLabels {
 /// The server's metrics.
 pub struct Metrics {
     registry: Registry,
+    interned: Interned,
     runs_started: Family<WorkflowLabel, Counter>,
     runs_finished: Family<FinishedLabels, Counter>,
     step_duration: Family<NodeTypeLabel, Histogram>,
@@ -134,6 +175,7 @@ impl Metrics {
         registry.register("schedule_ticks", "Cron ticks fired", schedule_ticks.clone());
         Metrics {
             registry,
+            interned: Interned::default(),
             runs_started,
             runs_finished,
             step_duration,
@@ -151,7 +193,7 @@ impl Metrics {
     pub fn run_started(&self, workflow: &str) {
         self.runs_started
             .get_or_create(&WorkflowLabel {
-                workflow: workflow.to_string(),
+                workflow: Text(self.interned.get(workflow)),
             })
             .inc();
     }
@@ -169,8 +211,8 @@ impl Metrics {
             RunEventKind::RunFinished { status, .. } => {
                 self.runs_finished
                     .get_or_create(&FinishedLabels {
-                        workflow: e.workflow_name.clone(),
-                        status: status.as_str().to_string(),
+                        workflow: Text(e.workflow_name.clone()),
+                        status: status.as_str(),
                     })
                     .inc();
             }
@@ -181,7 +223,7 @@ impl Metrics {
             } => {
                 self.step_duration
                     .get_or_create(&NodeTypeLabel {
-                        node_type: node_type.clone(),
+                        node_type: Text(node_type.clone()),
                     })
                     .observe(*duration_ms as f64 / 1000.0);
             }
@@ -209,16 +251,17 @@ impl Default for Metrics {
 /// ids do not explode the label set).
 pub async fn track_requests(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let method = req.method().to_string();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".into());
+    let metrics = &state.metrics;
+    let method = metrics.interned.get(req.method().as_str());
+    let route = metrics.interned.get(
+        req.extensions()
+            .get::<MatchedPath>()
+            .map_or("unmatched", MatchedPath::as_str),
+    );
     let resp = next.run(req).await;
     let labels = HttpLabels {
-        method,
-        route,
+        method: Text(method),
+        route: Text(route),
         status: resp.status().as_u16(),
     };
     state.metrics.http_requests.get_or_create(&labels).inc();

@@ -11,6 +11,7 @@
 pub mod control;
 mod version_id;
 
+pub mod rfc3339;
 pub use version_id::{canonical_json, workflow_version_id};
 
 use async_trait::async_trait;

@@ -1,6 +1,6 @@
 //! Encoding values into columns and decoding rows, without panicking on bad data.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::Row;
 use rusqlite::types::ValueRef;
 use serde_json::Value;
@@ -25,7 +25,7 @@ pub(crate) fn db(op: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
 
 /// A timestamp as stored: RFC 3339 UTC with nine fractional digits (fixed width, sortable).
 pub(crate) fn ts(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Nanos, true)
+    weft_store_api::rfc3339::format(t)
 }
 
 /// An optional timestamp as stored.
