@@ -90,6 +90,17 @@ pub enum RunEventKind {
         /// True when the error was routed on (error port or continue-on-fail).
         handled: bool,
     },
+    /// A running step reported progress (e.g. tokens of a model's answer as they stream in).
+    /// Live only: never journaled, and a slow subscriber may miss some.
+    #[serde(rename_all = "camelCase")]
+    StepProgress {
+        /// Node id.
+        node: String,
+        /// The attempt reporting.
+        attempt: u32,
+        /// Node-defined, e.g. `{"type": "token", "text": "…"}`.
+        data: Value,
+    },
     /// A step was skipped.
     #[serde(rename_all = "camelCase")]
     StepSkipped {
