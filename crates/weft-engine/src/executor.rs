@@ -442,6 +442,10 @@ impl Executor {
     }
 
     async fn on_attempt_done(&mut self, done: AttemptDone) -> Result<(), EngineError> {
+        // What the step sent before it ended comes first (its last progress events).
+        while let Ok(message) = self.step_rx.try_recv() {
+            self.on_step_message(message);
+        }
         let node = done.node;
         let spec = self.workflow.nodes[node].clone();
         let id = spec.id.clone();
