@@ -58,7 +58,11 @@ pub fn request_body(request: &ChatRequest, stream: bool) -> Value {
     for m in &request.messages {
         match m.role {
             Role::System => system.push(m.content.clone()),
-            Role::User => push_block(&mut turns, "user", json!({"type": "text", "text": m.content})),
+            Role::User => push_block(
+                &mut turns,
+                "user",
+                json!({"type": "text", "text": m.content}),
+            ),
             Role::Assistant => {
                 if !m.content.is_empty() || m.tool_calls.is_empty() {
                     push_block(
@@ -139,10 +143,14 @@ pub fn request_body(request: &ChatRequest, stream: bool) -> Value {
 
 /// Prompt tokens: uncached input plus cache reads and writes.
 fn input_tokens(u: &Value) -> u64 {
-    ["input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens"]
-        .iter()
-        .map(|k| u[k].as_u64().unwrap_or(0))
-        .sum()
+    [
+        "input_tokens",
+        "cache_read_input_tokens",
+        "cache_creation_input_tokens",
+    ]
+    .iter()
+    .map(|k| u[k].as_u64().unwrap_or(0))
+    .sum()
 }
 
 /// Turns the content blocks into text and tool calls; the output tool's input becomes text.
@@ -441,14 +449,26 @@ mod tests {
             schema: json!({"type": "object", "properties": {"city": {"type": "string"}}}),
         });
         let body = request_body(&req, false);
-        assert_eq!(body["tool_choice"], json!({"type": "tool", "name": OUTPUT_TOOL}));
+        assert_eq!(
+            body["tool_choice"],
+            json!({"type": "tool", "name": OUTPUT_TOOL})
+        );
         let answer = json!({"model": "c", "stop_reason": "tool_use", "content": [
             {"type": "tool_use", "id": "x", "name": OUTPUT_TOOL, "input": {"city": "Lyon"}}],
             "usage": {"input_tokens": 10, "cache_read_input_tokens": 5, "output_tokens": 3}});
         let r = parse_response(&answer, "e").unwrap();
-        assert_eq!(serde_json::from_str::<Value>(&r.content).unwrap(), json!({"city": "Lyon"}));
+        assert_eq!(
+            serde_json::from_str::<Value>(&r.content).unwrap(),
+            json!({"city": "Lyon"})
+        );
         assert!(r.tool_calls.is_empty());
-        assert_eq!(r.usage, Usage { prompt_tokens: 15, completion_tokens: 3 });
+        assert_eq!(
+            r.usage,
+            Usage {
+                prompt_tokens: 15,
+                completion_tokens: 3
+            }
+        );
     }
 
     #[test]
@@ -476,11 +496,21 @@ mod tests {
         assert_eq!(r.content, "Hi there");
         assert_eq!(*seen.lock().unwrap(), "Hi there");
         assert_eq!(r.tool_calls[0].arguments, json!({"q": "x"}));
-        assert_eq!(r.usage, Usage { prompt_tokens: 32, completion_tokens: 9 });
+        assert_eq!(
+            r.usage,
+            Usage {
+                prompt_tokens: 32,
+                completion_tokens: 9
+            }
+        );
         assert_eq!(r.finish_reason.as_deref(), Some("tool_use"));
         let mut s = Stream::default();
         let e = s
-            .event(r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#, "e", None)
+            .event(
+                r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
+                "e",
+                None,
+            )
             .unwrap_err();
         assert!(e.is_transient());
     }

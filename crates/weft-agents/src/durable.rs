@@ -84,7 +84,12 @@ impl<'a> DurableCalls<'a> {
     /// Runs a side effect once: its result (success or error) is checkpointed under `name`,
     /// the effect's position and a digest of `fingerprint`; a later attempt gets the same
     /// result back without running it again. Cancellation is not recorded.
-    pub async fn effect<T, F>(&self, name: &str, fingerprint: &Value, run: F) -> Result<T, NodeError>
+    pub async fn effect<T, F>(
+        &self,
+        name: &str,
+        fingerprint: &Value,
+        run: F,
+    ) -> Result<T, NodeError>
     where
         T: Serialize + DeserializeOwned,
         F: Future<Output = Result<T, NodeError>>,

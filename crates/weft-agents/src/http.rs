@@ -66,10 +66,14 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         .ok()?
         .trim();
     if let Ok(secs) = v.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(3600.0)));
+        return (secs.is_finite() && secs >= 0.0)
+            .then(|| Duration::from_secs_f64(secs.min(3600.0)));
     }
     let at = httpdate::parse_http_date(v).ok()?;
-    Some(at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+    Some(
+        at.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 /// The error for a non-2xx answer: 408, 409, 429 and 5xx are transient (with `Retry-After`),
@@ -157,8 +161,7 @@ pub async fn events(
     mut on_event: impl FnMut(SseEvent) -> Result<bool, NodeError>,
 ) -> Result<(), NodeError> {
     let mut parser = SseParser::new();
-    let stream_error =
-        |m: String| NodeError::transient("ai.stream", format!("{endpoint}: {m}"));
+    let stream_error = |m: String| NodeError::transient("ai.stream", format!("{endpoint}: {m}"));
     while let Some(chunk) = resp.chunk().await.map_err(|e| network_error(endpoint, e))? {
         for event in parser.push(&chunk).map_err(stream_error)? {
             if !on_event(event)? {
@@ -199,8 +202,14 @@ mod tests {
         let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(30));
         h.insert(RETRY_AFTER, HeaderValue::from_str(&later).unwrap());
         let d = retry_after(&h).unwrap();
-        assert!(d > Duration::from_secs(25) && d <= Duration::from_secs(30), "{d:?}");
-        h.insert(RETRY_AFTER, HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
+        assert!(
+            d > Duration::from_secs(25) && d <= Duration::from_secs(30),
+            "{d:?}"
+        );
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
         assert_eq!(retry_after(&h), Some(Duration::ZERO), "a date in the past");
         h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(retry_after(&h), None);
@@ -208,7 +217,12 @@ mod tests {
 
     #[test]
     fn statuses_are_classified_and_quote_the_provider() {
-        let e = status_error("x", 429, br#"{"error":{"message":"slow down"}}"#, Some(Duration::from_secs(2)));
+        let e = status_error(
+            "x",
+            429,
+            br#"{"error":{"message":"slow down"}}"#,
+            Some(Duration::from_secs(2)),
+        );
         assert!(e.is_transient());
         assert_eq!(e.retry_after, Some(Duration::from_secs(2)));
         assert!(e.message.ends_with("HTTP 429: slow down"), "{}", e.message);

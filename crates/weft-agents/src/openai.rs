@@ -365,7 +365,10 @@ mod tests {
         );
         assert_eq!(body["response_format"]["json_schema"]["strict"], true);
         assert_eq!(body["stream_options"], json!({"include_usage": true}));
-        assert_eq!((body["seed"].clone(), body["max_tokens"].clone()), (json!(7), json!(5)));
+        assert_eq!(
+            (body["seed"].clone(), body["max_tokens"].clone()),
+            (json!(7), json!(5))
+        );
         assert_eq!(body["stop"], json!(["END"]));
         assert!(request_body(&req, false).get("stream").is_none());
     }
@@ -390,16 +393,31 @@ mod tests {
         let r = s.into_response();
         assert_eq!(r.content, "Hello");
         assert_eq!(*seen.lock().unwrap(), "Hello");
-        assert_eq!(r.tool_calls, [ToolCall { id: "call_a".into(), name: "look".into(), arguments: json!({"q": "x"}) }]);
+        assert_eq!(
+            r.tool_calls,
+            [ToolCall {
+                id: "call_a".into(),
+                name: "look".into(),
+                arguments: json!({"q": "x"})
+            }]
+        );
         assert_eq!(r.finish_reason.as_deref(), Some("tool_calls"));
-        assert_eq!(r.usage, Usage { prompt_tokens: 11, completion_tokens: 4 });
+        assert_eq!(
+            r.usage,
+            Usage {
+                prompt_tokens: 11,
+                completion_tokens: 4
+            }
+        );
         assert_eq!(r.model, "m1");
     }
 
     #[test]
     fn an_error_mid_stream_and_garbage_are_errors() {
         let mut s = Stream::default();
-        let e = s.chunk(r#"{"error":{"message":"overloaded"}}"#, "e", None).unwrap_err();
+        let e = s
+            .chunk(r#"{"error":{"message":"overloaded"}}"#, "e", None)
+            .unwrap_err();
         assert!(e.message.contains("overloaded"));
         assert!(s.chunk("not json", "e", None).is_err());
     }

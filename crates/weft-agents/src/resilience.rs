@@ -102,7 +102,9 @@ impl ChatProvider for Retrying {
                     attempt += 1;
                 }
                 Err(mut e) => {
-                    if attempt > 1 && let Some(details) = e.details.as_object_mut() {
+                    if attempt > 1
+                        && let Some(details) = e.details.as_object_mut()
+                    {
                         details.insert("attempts".into(), json!(attempt));
                     }
                     return Err(e);

@@ -378,8 +378,16 @@ mod tests {
         let r = response(
             "ignored when native calls exist",
             vec![
-                ToolCall { id: "a".into(), name: "weather".into(), arguments: json!({"city": "Oslo"}) },
-                ToolCall { id: "".into(), name: "now".into(), arguments: json!("{}") },
+                ToolCall {
+                    id: "a".into(),
+                    name: "weather".into(),
+                    arguments: json!({"city": "Oslo"}),
+                },
+                ToolCall {
+                    id: "".into(),
+                    name: "now".into(),
+                    arguments: json!("{}"),
+                },
             ],
         );
         match parse(&r, &tools()) {
@@ -426,7 +434,9 @@ mod tests {
         }
         // Braces inside strings do not confuse the scanner.
         assert_eq!(
-            one(text("x {\"tool\": \"weather\", \"arguments\": {\"city\": \"a}b{\"}} y")),
+            one(text(
+                "x {\"tool\": \"weather\", \"arguments\": {\"city\": \"a}b{\"}} y"
+            )),
             ("weather".to_string(), json!({"city": "a}b{"}))
         );
     }
@@ -464,13 +474,22 @@ mod tests {
 
     #[test]
     fn broken_calls_are_malformed_with_reasons() {
-        let m = malformed(text(r#"{"tool": "weather", "arguments": {"city": "Paris"}"#));
+        let m = malformed(text(
+            r#"{"tool": "weather", "arguments": {"city": "Paris"}"#,
+        ));
         assert!(m[0].contains("not valid JSON"), "{m:?}");
-        let m = malformed(text("```json\n{\"tool\": \"weather\", \"arguments\": {city: Paris}}\n```"));
+        let m = malformed(text(
+            "```json\n{\"tool\": \"weather\", \"arguments\": {city: Paris}}\n```",
+        ));
         assert!(m[0].contains("not valid JSON"), "{m:?}");
         let m = malformed(text(r#"{"tool": "teleport", "arguments": {}}"#));
-        assert!(m[0].contains("no tool \"teleport\"") && m[0].contains("weather, finish, now"), "{m:?}");
-        let m = malformed(text(r#"{"tool": "weather", "arguments": {"town": "Paris"}}"#));
+        assert!(
+            m[0].contains("no tool \"teleport\"") && m[0].contains("weather, finish, now"),
+            "{m:?}"
+        );
+        let m = malformed(text(
+            r#"{"tool": "weather", "arguments": {"town": "Paris"}}"#,
+        ));
         assert!(m.iter().any(|p| p.contains("city")), "{m:?}");
         assert!(m.iter().any(|p| p.contains("town")), "{m:?}");
         let m = malformed(text(r#"{"tool": "weather", "arguments": {"city": 7}}"#));
@@ -488,10 +507,28 @@ mod tests {
     #[test]
     fn garbage_never_panics() {
         let junk = [
-            "\u{0}\u{1}{{{{", "}}}}]]]", "{\"tool\":", "```", "```json", "```json\n", "<tool_call>",
-            "<tool_call>{</tool_call>", "{\"\\", "[{]", "{\"arguments\"", "🌟{🌟}🌟", "{\"a\":\"\\u12\"}",
-            "```json\n```\n```", "{}", "[]", "null", "\"tool\"", "{\"tool\": 5}", "{\"tool_calls\": 5}",
-            "{\"tool_calls\": [5, \"x\", null]}", "{\"function\": \"f\"}",
+            "\u{0}\u{1}{{{{",
+            "}}}}]]]",
+            "{\"tool\":",
+            "```",
+            "```json",
+            "```json\n",
+            "<tool_call>",
+            "<tool_call>{</tool_call>",
+            "{\"\\",
+            "[{]",
+            "{\"arguments\"",
+            "🌟{🌟}🌟",
+            "{\"a\":\"\\u12\"}",
+            "```json\n```\n```",
+            "{}",
+            "[]",
+            "null",
+            "\"tool\"",
+            "{\"tool\": 5}",
+            "{\"tool_calls\": 5}",
+            "{\"tool_calls\": [5, \"x\", null]}",
+            "{\"function\": \"f\"}",
         ];
         for s in junk {
             let _ = text(s);

@@ -185,7 +185,10 @@ impl StepContext {
 
     /// The secret values this step has seen so far (kept for redaction).
     pub fn secrets(&self) -> Vec<String> {
-        self.secrets.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.secrets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The node type registered under this reference, if the engine offers a registry.

@@ -316,6 +316,8 @@ pub trait EngineServices: Send + Sync {
 fn threads_unavailable(thread_id: &str) -> NodeError {
     NodeError::permanent(
         "thread.unavailable",
-        format!("conversation thread {thread_id:?} cannot be used here: this engine stores no threads"),
+        format!(
+            "conversation thread {thread_id:?} cannot be used here: this engine stores no threads"
+        ),
     )
 }

@@ -163,7 +163,11 @@ mod tests {
         ];
         assert_eq!(window_start(&m, 10), 0);
         assert_eq!(window_start(&m, 4), 1);
-        assert_eq!(window_start(&m, 3), 4, "the results' call is cut: skip them");
+        assert_eq!(
+            window_start(&m, 3),
+            4,
+            "the results' call is cut: skip them"
+        );
         assert_eq!(window_start(&m, 1), 4);
         assert_eq!(window_start(&[], 3), 0);
     }
@@ -187,7 +191,10 @@ mod tests {
             ],
         );
         let text = &m[1].content;
-        assert!(text.starts_with("Summary so far:\nAda likes tea."), "{text}");
+        assert!(
+            text.starts_with("Summary so far:\nAda likes tea."),
+            "{text}"
+        );
         assert!(text.contains("user: hi\n"));
         assert!(text.contains("[calls lookup with {\"q\":1}]"));
         assert!(text.contains("tool lookup: 42"));

@@ -79,7 +79,9 @@ pub fn repair_prompt(problems: &[String], mode: ToolMode) -> String {
             "Reply with only a corrected JSON object {\"tool\": \"<name>\", \"arguments\": {…}}"
         }
     };
-    format!("Your last reply tried to call a tool, but the call is not valid:\n{list}\n{how}, or give your final answer.")
+    format!(
+        "Your last reply tried to call a tool, but the call is not valid:\n{list}\n{how}, or give your final answer."
+    )
 }
 
 /// The prompt of the last turn once the iterations have run out.
@@ -166,8 +168,14 @@ mod tests {
         ];
         assert_eq!(render(&conv, ToolMode::Native), conv);
         let r = render(&conv, ToolMode::Structured);
-        assert_eq!(r[1], ChatMessage::assistant(r#"{"tool":"weather","arguments":{"city":"Nice"}}"#));
-        assert_eq!(r[2], ChatMessage::user("Result of the tool weather: {\"t\":20}"));
+        assert_eq!(
+            r[1],
+            ChatMessage::assistant(r#"{"tool":"weather","arguments":{"city":"Nice"}}"#)
+        );
+        assert_eq!(
+            r[2],
+            ChatMessage::user("Result of the tool weather: {\"t\":20}")
+        );
     }
 
     #[test]

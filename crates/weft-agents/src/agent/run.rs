@@ -104,7 +104,10 @@ pub(super) async fn run_item(
     let chain = node.chain(ctx, p).await?;
     let stop_re = match &p.stop_pattern {
         Some(s) => Some(regex::Regex::new(s).map_err(|e| {
-            NodeError::invalid_params("/params/stopPattern", format!("not a regular expression: {e}"))
+            NodeError::invalid_params(
+                "/params/stopPattern",
+                format!("not a regular expression: {e}"),
+            )
         })?),
         None => None,
     };
@@ -132,7 +135,9 @@ pub(super) async fn run_item(
     let forced = match p.tool_choice.as_deref() {
         None | Some("auto") => None,
         Some("required") => Some(ToolChoice::Required),
-        Some(name) if specs.iter().any(|s| s.name == name) => Some(ToolChoice::Tool(name.to_owned())),
+        Some(name) if specs.iter().any(|s| s.name == name) => {
+            Some(ToolChoice::Tool(name.to_owned()))
+        }
         Some(name) => {
             return Err(NodeError::invalid_params(
                 "/params/toolChoice",

@@ -66,7 +66,10 @@ pub fn parse_tools(ctx: &StepContext, raw: &Value) -> Result<Vec<Tool>, NodeErro
             ));
         }
         if tools.iter().any(|x| x.spec.name == name) {
-            return Err(bad(at("/name"), format!("a tool named {name:?} comes twice")));
+            return Err(bad(
+                at("/name"),
+                format!("a tool named {name:?} comes twice"),
+            ));
         }
         let description = m
             .get("description")
@@ -77,7 +80,10 @@ pub fn parse_tools(ctx: &StepContext, raw: &Value) -> Result<Vec<Tool>, NodeErro
             None => json!({ "type": "object" }),
             Some(p @ Value::Object(_)) => {
                 if let Err(e) = jsonschema::validator_for(p) {
-                    return Err(bad(at("/parameters"), format!("is not a valid JSON Schema: {e}")));
+                    return Err(bad(
+                        at("/parameters"),
+                        format!("is not a valid JSON Schema: {e}"),
+                    ));
                 }
                 p.clone()
             }
@@ -95,9 +101,10 @@ pub fn parse_tools(ctx: &StepContext, raw: &Value) -> Result<Vec<Tool>, NodeErro
         }
         let target = match kinds[0] {
             "node" => {
-                let node = m.get("node").and_then(Value::as_object).ok_or_else(|| {
-                    bad(at("/node"), "must be an object {type, params}")
-                })?;
+                let node = m
+                    .get("node")
+                    .and_then(Value::as_object)
+                    .ok_or_else(|| bad(at("/node"), "must be an object {type, params}"))?;
                 let type_name = node.get("type").and_then(Value::as_str).unwrap_or("");
                 let params = match node.get("params") {
                     None => Map::new(),
@@ -114,11 +121,15 @@ pub fn parse_tools(ctx: &StepContext, raw: &Value) -> Result<Vec<Tool>, NodeErro
                 node_target(ctx, HTTP_NODE, http_params(http), &at("/http"))?
             }
             "workflow" => match m.get("workflow") {
-                Some(doc @ Value::Object(_)) => Target::Workflow(WorkflowSource::Inline(doc.clone())),
+                Some(doc @ Value::Object(_)) => {
+                    Target::Workflow(WorkflowSource::Inline(doc.clone()))
+                }
                 _ => return Err(bad(at("/workflow"), "must be an inline weft/v1 document")),
             },
             _ => match m.get("workflowVersion").and_then(Value::as_str) {
-                Some(v) if !v.trim().is_empty() => Target::Workflow(WorkflowSource::Version(v.to_owned())),
+                Some(v) if !v.trim().is_empty() => {
+                    Target::Workflow(WorkflowSource::Version(v.to_owned()))
+                }
                 _ => return Err(bad(at("/workflowVersion"), "must be a workflow version id")),
             },
         };
@@ -281,7 +292,9 @@ fn result_value(ports: Vec<(String, Vec<Value>)>, http: bool) -> Value {
             items = items
                 .into_iter()
                 .map(|i| {
-                    let ok = i["status"].as_u64().is_some_and(|s| (200..300).contains(&s));
+                    let ok = i["status"]
+                        .as_u64()
+                        .is_some_and(|s| (200..300).contains(&s));
                     if ok {
                         i.get("body").cloned().unwrap_or(Value::Null)
                     } else {
@@ -313,7 +326,10 @@ pub fn result_text(v: &Value, max: usize) -> String {
         return text;
     }
     let cut: String = text.chars().take(max).collect();
-    format!("{cut}… (cut: the result had {} characters)", text.chars().count())
+    format!(
+        "{cut}… (cut: the result had {} characters)",
+        text.chars().count()
+    )
 }
 
 #[cfg(test)]
@@ -346,17 +362,26 @@ mod tests {
         );
         assert_eq!(routed, json!({"true": [1], "false": []}));
         let http = result_value(
-            vec![("main".into(), vec![json!({"status": 200, "headers": {}, "body": {"ok": true}})])],
+            vec![(
+                "main".into(),
+                vec![json!({"status": 200, "headers": {}, "body": {"ok": true}})],
+            )],
             true,
         );
         assert_eq!(http, json!({"ok": true}));
         let http_err = result_value(
-            vec![("main".into(), vec![json!({"status": 404, "headers": {}, "body": "nope"})])],
+            vec![(
+                "main".into(),
+                vec![json!({"status": 404, "headers": {}, "body": "nope"})],
+            )],
             true,
         );
         assert_eq!(http_err, json!({"status": 404, "body": "nope"}));
         assert_eq!(result_text(&json!("abc"), 10), "abc");
         let long = result_text(&json!("x".repeat(50)), 10);
-        assert!(long.starts_with("xxxxxxxxxx…") && long.contains("50 characters"), "{long}");
+        assert!(
+            long.starts_with("xxxxxxxxxx…") && long.contains("50 characters"),
+            "{long}"
+        );
     }
 }

@@ -30,15 +30,19 @@ async fn counting_endpoint() -> (String, Arc<Mutex<Vec<Value>>>) {
     let c = calls.clone();
     let app = axum::Router::new().route(
         "/orders/{id}",
-        any(move |axum::extract::Path(id): axum::extract::Path<String>, body: String| {
-            let c = c.clone();
-            async move {
-                c.lock().unwrap().push(json!({"id": id, "body": body}));
-                axum::Json(json!({"order": id, "status": "shipped"}))
-            }
-        }),
+        any(
+            move |axum::extract::Path(id): axum::extract::Path<String>, body: String| {
+                let c = c.clone();
+                async move {
+                    c.lock().unwrap().push(json!({"id": id, "body": body}));
+                    axum::Json(json!({"order": id, "status": "shipped"}))
+                }
+            },
+        ),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
@@ -74,15 +78,32 @@ async fn a_tool_call_written_as_fenced_json_runs_a_node_and_the_answer_streams()
     assert_eq!(out["stopReason"], "answer");
     assert_eq!(out["iterations"], 1);
     assert_eq!(out["toolCalls"][0]["name"], "add");
-    assert_eq!(out["toolCalls"][0]["result"], json!({"a": 2, "b": 3, "sum": 5}));
+    assert_eq!(
+        out["toolCalls"][0]["result"],
+        json!({"a": 2, "b": 3, "sum": 5})
+    );
     assert_eq!(out["usage"]["calls"].as_array().map(Vec::len), Some(2));
     assert_eq!(out["usage"]["promptTokens"], 24);
-    assert_eq!(out["usage"]["totalTokens"], out["usage"]["promptTokens"].as_u64().unwrap() + out["usage"]["completionTokens"].as_u64().unwrap());
-    let roles: Vec<&str> = out["transcript"].as_array().unwrap().iter().map(|m| m["role"].as_str().unwrap()).collect();
+    assert_eq!(
+        out["usage"]["totalTokens"],
+        out["usage"]["promptTokens"].as_u64().unwrap()
+            + out["usage"]["completionTokens"].as_u64().unwrap()
+    );
+    let roles: Vec<&str> = out["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
     assert_eq!(roles, ["system", "user", "assistant", "tool", "assistant"]);
     // json mode: the tools are described in the system prompt and no native tools are sent.
     let first = &m.requests()[0].body;
-    assert!(first["messages"][0]["content"].as_str().unwrap().contains("- add: Adds two numbers."));
+    assert!(
+        first["messages"][0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("- add: Adds two numbers.")
+    );
     assert!(first.get("tools").is_none());
     assert_eq!(first["messages"][1]["content"], "What is 2 + 3?");
     // Tokens and tool calls streamed into the run's live events.
@@ -93,10 +114,22 @@ async fn a_tool_call_written_as_fenced_json_runs_a_node_and_the_answer_streams()
             _ => None,
         })
         .collect();
-    let text: String = progress.iter().filter(|d| d["type"] == "token").map(|d| d["text"].as_str().unwrap_or("")).collect();
+    let text: String = progress
+        .iter()
+        .filter(|d| d["type"] == "token")
+        .map(|d| d["text"].as_str().unwrap_or(""))
+        .collect();
     assert!(text.ends_with("The sum is 5."), "{text}");
-    assert!(progress.iter().any(|d| d["type"] == "toolCall" && d["name"] == "add"));
-    assert!(progress.iter().any(|d| d["type"] == "toolResult" && d["ok"] == true));
+    assert!(
+        progress
+            .iter()
+            .any(|d| d["type"] == "toolCall" && d["name"] == "add")
+    );
+    assert!(
+        progress
+            .iter()
+            .any(|d| d["type"] == "toolResult" && d["ok"] == true)
+    );
 }
 
 #[tokio::test]
@@ -104,7 +137,10 @@ async fn native_tool_calls_reach_an_http_endpoint_and_finish_with_structured_out
     let (shop, hits) = counting_endpoint().await;
     let m = serve(|body, _| {
         if mentions(body, "shipped") {
-            Reply::Tools(vec![("finish".into(), json!({"answer": {"status": "shipped", "escalate": false}}))])
+            Reply::Tools(vec![(
+                "finish".into(),
+                json!({"answer": {"status": "shipped", "escalate": false}}),
+            )])
         } else {
             Reply::Tools(vec![("order_status".into(), json!({"orderId": "A-7"}))])
         }
@@ -129,16 +165,32 @@ async fn native_tool_calls_reach_an_http_endpoint_and_finish_with_structured_out
     let out = output(&run);
     assert_eq!(out["json"], json!({"status": "shipped", "escalate": false}));
     assert_eq!(out["stopReason"], "finish");
-    assert_eq!(out["toolCalls"][0]["result"], json!({"order": "A-7", "status": "shipped"}));
+    assert_eq!(
+        out["toolCalls"][0]["result"],
+        json!({"order": "A-7", "status": "shipped"})
+    );
     assert_eq!(hits.lock().unwrap().len(), 1);
     // Native tools were offered, finish among them, its answer typed by the output schema.
     let first = &m.requests()[0].body;
-    let names: Vec<&str> = first["tools"].as_array().unwrap().iter().map(|t| t["function"]["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = first["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["function"]["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["order_status", "finish"]);
-    assert_eq!(first["tools"][1]["function"]["parameters"]["properties"]["answer"]["required"], json!(["status", "escalate"]));
+    assert_eq!(
+        first["tools"][1]["function"]["parameters"]["properties"]["answer"]["required"],
+        json!(["status", "escalate"])
+    );
     // The tool result went back as a tool message answering the call's id.
     let second = &m.requests()[1].body;
-    let tool_msg = second["messages"].as_array().unwrap().iter().find(|m| m["role"] == "tool").expect("tool message");
+    let tool_msg = second["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["role"] == "tool")
+        .expect("tool message");
     assert_eq!(tool_msg["tool_call_id"], "call_0_x");
 }
 
@@ -170,11 +222,22 @@ async fn a_workflow_tool_runs_as_a_child_run() {
         .await;
     let out = output(&run);
     assert_eq!(out["answer"], "done");
-    assert_eq!(out["toolCalls"][0]["result"], json!({"who": "Ada", "greeting": "Hello, Ada!"}));
+    assert_eq!(
+        out["toolCalls"][0]["result"],
+        json!({"who": "Ada", "greeting": "Hello, Ada!"})
+    );
     let children = h
         .engine
         .store()
-        .list_runs(&h.scope, &weft_store_api::RunFilter { parent_run_id: Some(run.id), ..Default::default() }, None, 10)
+        .list_runs(
+            &h.scope,
+            &weft_store_api::RunFilter {
+                parent_run_id: Some(run.id),
+                ..Default::default()
+            },
+            None,
+            10,
+        )
         .await
         .expect("children");
     assert_eq!(children.items.len(), 1);
@@ -201,17 +264,31 @@ async fn a_malformed_call_gets_one_repair_prompt_then_the_error_port() {
     assert_eq!(item["handled"], true);
     let err = &item["error"];
     assert_eq!(err["code"], "agent.malformed_tool_call");
-    assert!(err["message"].as_str().unwrap().contains("not valid JSON"), "{err}");
+    assert!(
+        err["message"].as_str().unwrap().contains("not valid JSON"),
+        "{err}"
+    );
     let transcript = err["details"]["partial"]["transcript"].to_string();
-    assert!(transcript.contains("Your last reply tried to call a tool"), "{transcript}");
-    assert_eq!(err["details"]["partial"]["usage"]["calls"].as_array().map(Vec::len), Some(2));
+    assert!(
+        transcript.contains("Your last reply tried to call a tool"),
+        "{transcript}"
+    );
+    assert_eq!(
+        err["details"]["partial"]["usage"]["calls"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
     assert_eq!(m.count(), 2, "exactly one repair prompt");
 
     // Wrong arguments, repaired on the second try: the run goes on.
     let m = serve(|body, i| match i {
         0 => Reply::Text(r#"{"tool": "add", "arguments": {"a": "two"}}"#.into()),
         1 => {
-            assert!(last_text(body).contains("/a"), "the repair prompt names the problem: {body}");
+            assert!(
+                last_text(body).contains("/a"),
+                "the repair prompt names the problem: {body}"
+            );
             Reply::Text(r#"{"tool": "add", "arguments": {"a": 2, "b": 3}}"#.into())
         }
         _ => Reply::Text("5".into()),
@@ -258,8 +335,12 @@ async fn iterations_run_out_into_a_final_answer_or_an_error() {
 #[tokio::test]
 async fn a_stop_pattern_ends_the_loop_and_structured_output_is_repaired_once() {
     let m = serve(|body, _| match body["model"].as_str().unwrap_or("") {
-        "pattern" => Reply::Text("DONE: 42 {\"tool\": \"add\", \"arguments\": {\"a\": 1, \"b\": 2}}".into()),
-        _ if body.get("response_format").is_some() && mentions(body, "does not follow") => Reply::Text(r#"{"city": "Paris"}"#.into()),
+        "pattern" => {
+            Reply::Text("DONE: 42 {\"tool\": \"add\", \"arguments\": {\"a\": 1, \"b\": 2}}".into())
+        }
+        _ if body.get("response_format").is_some() && mentions(body, "does not follow") => {
+            Reply::Text(r#"{"city": "Paris"}"#.into())
+        }
         _ => Reply::Text("Paris, I think".into()),
     })
     .await;
@@ -285,7 +366,10 @@ async fn a_stop_pattern_ends_the_loop_and_structured_output_is_repaired_once() {
     assert_eq!(out["json"], json!({"city": "Paris"}));
     let reqs = m.requests();
     let n = reqs.len();
-    assert_eq!(reqs[n - 2].body["response_format"]["json_schema"]["schema"]["required"], json!(["city"]));
+    assert_eq!(
+        reqs[n - 2].body["response_format"]["json_schema"]["schema"]["required"],
+        json!(["city"])
+    );
 }
 
 #[tokio::test]
@@ -304,25 +388,79 @@ async fn memory_keeps_a_thread_across_runs_with_window_and_summary() {
         json!({"baseUrl": format!("{}/v1", m.url), "model": "m", "system": "Be kind.", "message": msg,
                "memory": {"threadId": "{{ $json.user }}", "policy": policy, "window": 4}})
     };
-    output(&h.run(agent_doc(params("My name is Ada.", "window")), json!([{"user": "ada"}])).await);
-    let out = output(&h.run(agent_doc(params("What is my name?", "window")), json!([{"user": "ada"}])).await);
+    output(
+        &h.run(
+            agent_doc(params("My name is Ada.", "window")),
+            json!([{"user": "ada"}]),
+        )
+        .await,
+    );
+    let out = output(
+        &h.run(
+            agent_doc(params("What is my name?", "window")),
+            json!([{"user": "ada"}]),
+        )
+        .await,
+    );
     assert_eq!(out["threadId"], "ada");
     let second = &m.requests()[1].body;
-    let contents: Vec<&str> = second["messages"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap()).collect();
-    assert_eq!(contents, ["Be kind.", "My name is Ada.", "ack: My name is Ada.", "What is my name?"]);
+    let contents: Vec<&str> = second["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        contents,
+        [
+            "Be kind.",
+            "My name is Ada.",
+            "ack: My name is Ada.",
+            "What is my name?"
+        ]
+    );
     // Another thread knows nothing of it.
-    output(&h.run(agent_doc(params("Hi", "window")), json!([{"user": "bob"}])).await);
-    assert_eq!(m.requests()[2].body["messages"].as_array().unwrap().len(), 2);
+    output(
+        &h.run(agent_doc(params("Hi", "window")), json!([{"user": "bob"}]))
+            .await,
+    );
+    assert_eq!(
+        m.requests()[2].body["messages"].as_array().unwrap().len(),
+        2
+    );
     // Third turn of ada under the summary policy: 4 messages are beyond... the window of 4
     // keeps the last 4; nothing older yet. Fourth turn: 6 messages, 2 get summarized.
-    output(&h.run(agent_doc(params("Third.", "summary")), json!([{"user": "ada"}])).await);
+    output(
+        &h.run(
+            agent_doc(params("Third.", "summary")),
+            json!([{"user": "ada"}]),
+        )
+        .await,
+    );
     let before = m.count();
-    let out = output(&h.run(agent_doc(params("Fourth.", "summary")), json!([{"user": "ada"}])).await);
+    let out = output(
+        &h.run(
+            agent_doc(params("Fourth.", "summary")),
+            json!([{"user": "ada"}]),
+        )
+        .await,
+    );
     let reqs = m.requests();
     assert_eq!(reqs.len(), before + 2, "a summary call, then the turn");
-    assert!(reqs[before].body["messages"][1]["content"].as_str().unwrap().contains("user: My name is Ada."));
+    assert!(
+        reqs[before].body["messages"][1]["content"]
+            .as_str()
+            .unwrap()
+            .contains("user: My name is Ada.")
+    );
     let turn = &reqs[before + 1].body;
-    assert!(turn["messages"][0]["content"].as_str().unwrap().contains("Summary of the conversation so far: Ada said her name and asked twice."), "{turn}");
+    assert!(
+        turn["messages"][0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("Summary of the conversation so far: Ada said her name and asked twice."),
+        "{turn}"
+    );
     assert_eq!(turn["messages"].as_array().unwrap().len(), 1 + 4 + 1);
     assert_eq!(out["usage"]["calls"].as_array().map(Vec::len), Some(2));
     let thread = h
@@ -332,7 +470,10 @@ async fn memory_keeps_a_thread_across_runs_with_window_and_summary() {
         .await
         .expect("load")
         .expect("thread");
-    assert_eq!(thread.summary.as_deref(), Some("Ada said her name and asked twice."));
+    assert_eq!(
+        thread.summary.as_deref(),
+        Some("Ada said her name and asked twice.")
+    );
     assert_eq!(thread.summarized_through, 2);
     assert_eq!(thread.last_seq, 8);
 }
@@ -375,7 +516,12 @@ async fn a_retried_step_does_not_repeat_completed_model_or_tool_calls() {
     assert_eq!(calls.len(), 2);
     assert_eq!(calls[0]["fromCheckpoint"], true);
     assert_eq!(calls[1]["fromCheckpoint"], false);
-    let journal = h.engine.store().load_journal(&h.scope, run.id).await.expect("journal");
+    let journal = h
+        .engine
+        .store()
+        .load_journal(&h.scope, run.id)
+        .await
+        .expect("journal");
     let keys: Vec<String> = journal
         .iter()
         .filter(|e| e.event["type"] == "stepCheckpoint")
@@ -398,13 +544,18 @@ async fn a_recorded_agent_run_replays_without_the_model() {
     })
     .await;
     let cassettes = tempfile::tempdir().expect("tmp");
-    let params = |base: &str| {
-        json!({"baseUrl": base, "model": "m", "message": "2+3", "tools": [add_tool()], "toolMode": "structured", "temperature": 0})
-    };
+    let params = |base: &str| json!({"baseUrl": base, "model": "m", "message": "2+3", "tools": [add_tool()], "toolMode": "structured", "temperature": 0});
     let rec = Harness::new(LlmMode::Record(cassettes.path().to_path_buf())).await;
-    let live = output(&rec.run(agent_doc(params(&format!("{}/v1", m.url))), json!([{}])).await);
+    let live = output(
+        &rec.run(agent_doc(params(&format!("{}/v1", m.url))), json!([{}]))
+            .await,
+    );
     let replay = Harness::new(LlmMode::Replay(cassettes.path().to_path_buf())).await;
-    let again = output(&replay.run(agent_doc(params("http://127.0.0.1:9/v1")), json!([{}])).await);
+    let again = output(
+        &replay
+            .run(agent_doc(params("http://127.0.0.1:9/v1")), json!([{}]))
+            .await,
+    );
     assert_eq!(again["answer"], "5");
     for k in ["answer", "json", "stopReason", "iterations", "transcript"] {
         assert_eq!(again[k], live[k], "{k}");
@@ -416,7 +567,10 @@ async fn a_recorded_agent_run_replays_without_the_model() {
         }
         v
     };
-    assert_eq!(without_time(&again["toolCalls"]), without_time(&live["toolCalls"]));
+    assert_eq!(
+        without_time(&again["toolCalls"]),
+        without_time(&live["toolCalls"])
+    );
     assert_eq!(m.count(), 2);
     // Structured mode constrained each turn to a tool call.
     let schema = &m.requests()[0].body["response_format"]["json_schema"]["schema"];
@@ -427,11 +581,26 @@ async fn a_recorded_agent_run_replays_without_the_model() {
 async fn bad_tool_definitions_fail_naming_the_param() {
     let h = Harness::new(LlmMode::Live).await;
     let cases = [
-        (json!([{"name": "x", "description": "d", "node": {"type": "core.set@1"}}, {"name": "x", "description": "d", "node": {"type": "core.set@1"}}]), "/params/tools/1/name"),
-        (json!([{"name": "x", "description": "d"}]), "/params/tools/0"),
-        (json!([{"name": "x", "description": "d", "node": {"type": "no.such@1"}}]), "/params/tools/0/node/type"),
-        (json!([{"name": "x", "description": "d", "parameters": {"type": 5}, "node": {"type": "core.set@1"}}]), "/params/tools/0/parameters"),
-        (json!([{"name": "x", "description": "d", "node": {"type": "core.set@1", "params": {"fields": {"a": "{{ 1 + }}"}}}}]), "/params/tools/0/node/params/fields/a"),
+        (
+            json!([{"name": "x", "description": "d", "node": {"type": "core.set@1"}}, {"name": "x", "description": "d", "node": {"type": "core.set@1"}}]),
+            "/params/tools/1/name",
+        ),
+        (
+            json!([{"name": "x", "description": "d"}]),
+            "/params/tools/0",
+        ),
+        (
+            json!([{"name": "x", "description": "d", "node": {"type": "no.such@1"}}]),
+            "/params/tools/0/node/type",
+        ),
+        (
+            json!([{"name": "x", "description": "d", "parameters": {"type": 5}, "node": {"type": "core.set@1"}}]),
+            "/params/tools/0/parameters",
+        ),
+        (
+            json!([{"name": "x", "description": "d", "node": {"type": "core.set@1", "params": {"fields": {"a": "{{ 1 + }}"}}}}]),
+            "/params/tools/0/node/params/fields/a",
+        ),
     ];
     for (tools, pointer) in cases {
         let run = h

@@ -106,19 +106,28 @@ async fn the_real_model_through_both_adapters_and_an_agent() {
         .await
         .expect("plain chat");
     assert!(!r.content.trim().is_empty(), "{r:?}");
-    assert!(r.usage.prompt_tokens > 0 && r.usage.completion_tokens > 0, "{r:?}");
+    assert!(
+        r.usage.prompt_tokens > 0 && r.usage.completion_tokens > 0,
+        "{r:?}"
+    );
 
     // Streaming, with usage from the last chunk.
     let pieces = Mutex::new(Vec::<String>::new());
     let sink = |t: &str| pieces.lock().unwrap().push(t.to_owned());
     let r = openai
-        .chat(&ask("Count from one to five.", 16), opts(&cancel, Some(&sink)))
+        .chat(
+            &ask("Count from one to five.", 16),
+            opts(&cancel, Some(&sink)),
+        )
         .await
         .expect("streamed chat");
     let pieces = pieces.into_inner().unwrap();
     assert!(pieces.len() > 1, "the answer came in pieces: {pieces:?}");
     assert_eq!(pieces.concat(), r.content);
-    assert!(r.usage.completion_tokens > 0, "usage arrived with the stream: {r:?}");
+    assert!(
+        r.usage.completion_tokens > 0,
+        "usage arrived with the stream: {r:?}"
+    );
     assert!(r.usage.prompt_tokens > 0, "{r:?}");
 
     // Structured output: the grammar-constrained answer parses and follows the schema.
@@ -128,8 +137,14 @@ async fn the_real_model_through_both_adapters_and_an_agent() {
         "required": ["city", "country"],
     });
     let mut req = ask("Name one city in France and its country, as JSON.", 40);
-    req.response_format = Some(ResponseFormat { name: "place".into(), schema: schema.clone() });
-    let r = openai.chat(&req, opts(&cancel, None)).await.expect("structured");
+    req.response_format = Some(ResponseFormat {
+        name: "place".into(),
+        schema: schema.clone(),
+    });
+    let r = openai
+        .chat(&req, opts(&cancel, None))
+        .await
+        .expect("structured");
     let v: Value = serde_json::from_str(&r.content).expect("structured output parses");
     assert!(v["city"].is_string() && v["country"].is_string(), "{v}");
 
@@ -139,7 +154,10 @@ async fn the_real_model_through_both_adapters_and_an_agent() {
         .await
         .expect("anthropic plain");
     assert!(!r.content.trim().is_empty(), "{r:?}");
-    assert!(r.usage.prompt_tokens > 0 && r.usage.completion_tokens > 0, "{r:?}");
+    assert!(
+        r.usage.prompt_tokens > 0 && r.usage.completion_tokens > 0,
+        "{r:?}"
+    );
     let pieces = Mutex::new(String::new());
     let sink = |t: &str| pieces.lock().unwrap().push_str(t);
     let r = anthropic
@@ -147,7 +165,10 @@ async fn the_real_model_through_both_adapters_and_an_agent() {
         .await
         .expect("anthropic streamed");
     assert_eq!(*pieces.lock().unwrap(), r.content);
-    assert!(r.usage.prompt_tokens > 0 && r.usage.completion_tokens > 0, "{r:?}");
+    assert!(
+        r.usage.prompt_tokens > 0 && r.usage.completion_tokens > 0,
+        "{r:?}"
+    );
     assert_eq!(r.finish_reason.as_deref(), Some("max_tokens"));
 
     // Cancellation mid-stream: a long answer stops at the first tokens.
@@ -191,9 +212,15 @@ async fn the_real_model_through_both_adapters_and_an_agent() {
         .await;
     let out = output(&run);
     assert_eq!(out["toolCalls"][0]["name"], "weather", "{out}");
-    assert!(out["toolCalls"][0]["arguments"]["city"].is_string(), "{out}");
+    assert!(
+        out["toolCalls"][0]["arguments"]["city"].is_string(),
+        "{out}"
+    );
     assert_eq!(out["toolCalls"][0]["result"]["forecast"], "sunny, 21 C");
-    assert!(out["answer"].as_str().is_some_and(|a| !a.is_empty()), "{out}");
+    assert!(
+        out["answer"].as_str().is_some_and(|a| !a.is_empty()),
+        "{out}"
+    );
     assert_eq!(out["stopReason"], "maxIterations");
     let calls = out["usage"]["calls"].as_array().expect("calls");
     assert_eq!(calls.len(), 2, "{out}");
@@ -207,6 +234,9 @@ async fn the_real_model_through_both_adapters_and_an_agent() {
             _ => None,
         })
         .collect();
-    assert!(streamed.contains("\"tool\""), "the turns streamed: {streamed}");
+    assert!(
+        streamed.contains("\"tool\""),
+        "the turns streamed: {streamed}"
+    );
     drop(model);
 }

@@ -75,7 +75,13 @@ async fn openai_streams_tokens_with_usage_and_sends_the_key() {
     let r = r.expect("answer");
     assert_eq!(r.content, "Hello there friend");
     assert_eq!(pieces, ["Hello ", "there ", "friend"]);
-    assert_eq!(r.usage, Usage { prompt_tokens: 12, completion_tokens: 3 });
+    assert_eq!(
+        r.usage,
+        Usage {
+            prompt_tokens: 12,
+            completion_tokens: 3
+        }
+    );
     assert_eq!((r.model.as_str(), r.provider.as_str()), ("gpt-x", "openai"));
     assert_eq!(r.finish_reason.as_deref(), Some("stop"));
     let seen = &m.requests()[0];
@@ -90,14 +96,23 @@ async fn openai_streams_tokens_with_usage_and_sends_the_key() {
 
 #[tokio::test]
 async fn openai_streams_native_tool_calls() {
-    let m = serve(|_, _| Reply::Tools(vec![("lookup".into(), json!({"id": "42", "deep": {"x": [1, 2]}}))])).await;
+    let m = serve(|_, _| {
+        Reply::Tools(vec![(
+            "lookup".into(),
+            json!({"id": "42", "deep": {"x": [1, 2]}}),
+        )])
+    })
+    .await;
     let p = OpenAiProvider::new(client(), &format!("{}/v1", m.url), None);
     let (r, _) = streamed(&p, &request("m")).await;
     let r = r.expect("answer");
     assert_eq!(r.tool_calls.len(), 1);
     assert_eq!(r.tool_calls[0].name, "lookup");
     assert_eq!(r.tool_calls[0].id, "call_0_x");
-    assert_eq!(r.tool_calls[0].arguments, json!({"id": "42", "deep": {"x": [1, 2]}}));
+    assert_eq!(
+        r.tool_calls[0].arguments,
+        json!({"id": "42", "deep": {"x": [1, 2]}})
+    );
     assert!(m.requests()[0].headers.get("authorization").is_none());
 }
 
@@ -109,7 +124,13 @@ async fn anthropic_streams_and_answers_with_its_headers_and_usage() {
     let r = r.expect("answer");
     assert_eq!(r.content, "Bonjour tout le monde");
     assert_eq!(pieces.concat(), "Bonjour tout le monde");
-    assert_eq!(r.usage, Usage { prompt_tokens: 12, completion_tokens: 4 });
+    assert_eq!(
+        r.usage,
+        Usage {
+            prompt_tokens: 12,
+            completion_tokens: 4
+        }
+    );
     assert_eq!(r.finish_reason.as_deref(), Some("end_turn"));
     let seen = &m.requests()[0];
     assert_eq!(seen.path, "/v1/messages");
@@ -128,24 +149,47 @@ async fn anthropic_streams_and_answers_with_its_headers_and_usage() {
 #[tokio::test]
 async fn statuses_are_transient_or_permanent_and_quote_the_provider() {
     let m = serve(|body, _| match body["model"].as_str().unwrap_or("") {
-        "limited" => Reply::Status(429, Some("3".into()), r#"{"error":{"message":"rate limited"}}"#.into()),
+        "limited" => Reply::Status(
+            429,
+            Some("3".into()),
+            r#"{"error":{"message":"rate limited"}}"#.into(),
+        ),
         "broken" => Reply::Status(502, None, "bad gateway".into()),
-        _ => Reply::Status(404, None, r#"{"error":{"message":"model `nope` does not exist"}}"#.into()),
+        _ => Reply::Status(
+            404,
+            None,
+            r#"{"error":{"message":"model `nope` does not exist"}}"#.into(),
+        ),
     })
     .await;
     let p = OpenAiProvider::new(client(), &format!("{}/v1", m.url), None);
     let e = plain(&p, &request("limited")).await.unwrap_err();
-    assert_eq!((e.kind, e.code.as_str()), (ErrorKind::Transient, "ai.status"));
+    assert_eq!(
+        (e.kind, e.code.as_str()),
+        (ErrorKind::Transient, "ai.status")
+    );
     assert_eq!(e.retry_after, Some(Duration::from_secs(3)));
-    assert!(e.message.contains("HTTP 429: rate limited"), "{}", e.message);
-    assert!(plain(&p, &request("broken")).await.unwrap_err().is_transient());
+    assert!(
+        e.message.contains("HTTP 429: rate limited"),
+        "{}",
+        e.message
+    );
+    assert!(
+        plain(&p, &request("broken"))
+            .await
+            .unwrap_err()
+            .is_transient()
+    );
     let e = plain(&p, &request("nope")).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Permanent);
     assert!(e.message.contains("does not exist"), "{}", e.message);
     assert_eq!(e.details["status"], 404);
     let down = OpenAiProvider::new(client(), "http://127.0.0.1:9/v1", None);
     let e = plain(&down, &request("m")).await.unwrap_err();
-    assert_eq!((e.kind, e.code.as_str()), (ErrorKind::Transient, "ai.network"));
+    assert_eq!(
+        (e.kind, e.code.as_str()),
+        (ErrorKind::Transient, "ai.network")
+    );
 }
 
 #[tokio::test]
@@ -158,7 +202,11 @@ async fn retries_back_off_honour_retry_after_and_stop_at_permanent_errors() {
         _ => Reply::Status(400, None, "bad request".into()),
     })
     .await;
-    let base: Arc<dyn ChatProvider> = Arc::new(OpenAiProvider::new(client(), &format!("{}/v1", m.url), None));
+    let base: Arc<dyn ChatProvider> = Arc::new(OpenAiProvider::new(
+        client(),
+        &format!("{}/v1", m.url),
+        None,
+    ));
     let policy = RetryPolicy {
         max_attempts: 4,
         initial: Duration::from_millis(10),
@@ -168,10 +216,15 @@ async fn retries_back_off_honour_retry_after_and_stop_at_permanent_errors() {
     };
     let p = Retrying::new(base.clone(), policy);
     let t0 = Instant::now();
-    let r = plain(&p, &request("flaky")).await.expect("answer after retries");
+    let r = plain(&p, &request("flaky"))
+        .await
+        .expect("answer after retries");
     assert_eq!(r.content, "finally");
     assert_eq!(m.count(), 3);
-    assert!(t0.elapsed() >= Duration::from_secs(1), "Retry-After was not honoured");
+    assert!(
+        t0.elapsed() >= Duration::from_secs(1),
+        "Retry-After was not honoured"
+    );
     // A permanent error is not retried.
     let e = plain(&p, &request("bad")).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Permanent);
@@ -179,8 +232,15 @@ async fn retries_back_off_honour_retry_after_and_stop_at_permanent_errors() {
     // Attempts run out on a transient error: it is returned, saying how many were made.
     let always = serve(|_, _| Reply::Status(500, None, "down".into())).await;
     let p = Retrying::new(
-        Arc::new(OpenAiProvider::new(client(), &format!("{}/v1", always.url), None)),
-        RetryPolicy { max_attempts: 3, ..policy },
+        Arc::new(OpenAiProvider::new(
+            client(),
+            &format!("{}/v1", always.url),
+            None,
+        )),
+        RetryPolicy {
+            max_attempts: 3,
+            ..policy
+        },
     );
     let e = plain(&p, &request("m")).await.unwrap_err();
     assert!(e.is_transient());
@@ -196,26 +256,67 @@ async fn a_fallback_chain_moves_on_until_a_model_answers() {
         _ => Reply::Text("from the backup".into()),
     })
     .await;
-    let openai: Arc<dyn ChatProvider> = Arc::new(OpenAiProvider::new(client(), &format!("{}/v1", m.url), None));
+    let openai: Arc<dyn ChatProvider> = Arc::new(OpenAiProvider::new(
+        client(),
+        &format!("{}/v1", m.url),
+        None,
+    ));
     let anthropic: Arc<dyn ChatProvider> = Arc::new(AnthropicProvider::new(client(), &m.url, None));
     let chain = Fallback::new(vec![
-        Link { provider: openai.clone(), model: "primary".into() },
-        Link { provider: openai.clone(), model: "secondary".into() },
-        Link { provider: anthropic, model: "backup".into() },
+        Link {
+            provider: openai.clone(),
+            model: "primary".into(),
+        },
+        Link {
+            provider: openai.clone(),
+            model: "secondary".into(),
+        },
+        Link {
+            provider: anthropic,
+            model: "backup".into(),
+        },
     ]);
     let cancel = CancellationToken::new();
-    let opts = CallOptions { cancel: &cancel, on_token: None, timeout: Duration::from_secs(5) };
-    let r = chain.chat(&request("ignored"), opts).await.expect("the backup answers");
-    assert_eq!((r.content.as_str(), r.model.as_str(), r.provider.as_str()), ("from the backup", "backup", "anthropic"));
+    let opts = CallOptions {
+        cancel: &cancel,
+        on_token: None,
+        timeout: Duration::from_secs(5),
+    };
+    let r = chain
+        .chat(&request("ignored"), opts)
+        .await
+        .expect("the backup answers");
+    assert_eq!(
+        (r.content.as_str(), r.model.as_str(), r.provider.as_str()),
+        ("from the backup", "backup", "anthropic")
+    );
     let paths: Vec<String> = m.requests().iter().map(|s| s.path.clone()).collect();
-    assert_eq!(paths, ["/v1/chat/completions", "/v1/chat/completions", "/v1/messages"]);
+    assert_eq!(
+        paths,
+        [
+            "/v1/chat/completions",
+            "/v1/chat/completions",
+            "/v1/messages"
+        ]
+    );
     // Every link failing: the last error, naming the chain.
     let chain = Fallback::new(vec![
-        Link { provider: openai.clone(), model: "primary".into() },
-        Link { provider: openai, model: "secondary".into() },
+        Link {
+            provider: openai.clone(),
+            model: "primary".into(),
+        },
+        Link {
+            provider: openai,
+            model: "secondary".into(),
+        },
     ]);
     let e = chain.chat(&request("x"), opts).await.unwrap_err();
-    assert!(e.message.contains("every model of the fallback chain failed: primary, secondary"), "{}", e.message);
+    assert!(
+        e.message
+            .contains("every model of the fallback chain failed: primary, secondary"),
+        "{}",
+        e.message
+    );
     assert_eq!(e.details["fallbacks"].as_array().map(Vec::len), Some(2));
 }
 
@@ -226,7 +327,11 @@ async fn cancellation_stops_a_stream_midway_promptly() {
         let p: Box<dyn ChatProvider> = if anthropic {
             Box::new(AnthropicProvider::new(client(), &m.url, None))
         } else {
-            Box::new(OpenAiProvider::new(client(), &format!("{}/v1", m.url), None))
+            Box::new(OpenAiProvider::new(
+                client(),
+                &format!("{}/v1", m.url),
+                None,
+            ))
         };
         let cancel = CancellationToken::new();
         let got = Mutex::new(String::new());
@@ -239,7 +344,11 @@ async fn cancellation_stops_a_stream_midway_promptly() {
         let req = request("m");
         let call = p.chat(
             &req,
-            CallOptions { cancel: &cancel, on_token: Some(&sink), timeout: Duration::from_secs(60) },
+            CallOptions {
+                cancel: &cancel,
+                on_token: Some(&sink),
+                timeout: Duration::from_secs(60),
+            },
         );
         let r = tokio::time::timeout(Duration::from_secs(5), call)
             .await
@@ -259,24 +368,36 @@ async fn a_stream_that_stalls_times_out_as_a_transient_error() {
     let e = p
         .chat(
             &request("m"),
-            CallOptions { cancel: &cancel, on_token: Some(&sink), timeout: Duration::from_millis(300) },
+            CallOptions {
+                cancel: &cancel,
+                on_token: Some(&sink),
+                timeout: Duration::from_millis(300),
+            },
         )
         .await
         .unwrap_err();
-    assert_eq!((e.kind, e.code.as_str()), (ErrorKind::Transient, "ai.timeout"));
+    assert_eq!(
+        (e.kind, e.code.as_str()),
+        (ErrorKind::Transient, "ai.timeout")
+    );
 }
 
 #[tokio::test]
 async fn a_recorded_call_replays_identically_without_the_server() {
     let m = serve(|_, _| Reply::Text("recorded words here".into())).await;
     let dir = tempfile::tempdir().expect("tmp");
-    let live: Arc<dyn ChatProvider> = Arc::new(OpenAiProvider::new(client(), &format!("{}/v1", m.url), Some("k".into())));
+    let live: Arc<dyn ChatProvider> = Arc::new(OpenAiProvider::new(
+        client(),
+        &format!("{}/v1", m.url),
+        Some("k".into()),
+    ));
     let rec = Cassette::wrap(live, LlmMode::Record(dir.path().to_path_buf()));
     let (first, pieces) = streamed(rec.as_ref(), &request("m")).await;
     let first = first.expect("live");
     // Replay: the endpoint is closed; the same request answers from the cassette, streaming
     // the same pieces.
-    let gone: Arc<dyn ChatProvider> = Arc::new(OpenAiProvider::new(client(), "http://127.0.0.1:9/v1", None));
+    let gone: Arc<dyn ChatProvider> =
+        Arc::new(OpenAiProvider::new(client(), "http://127.0.0.1:9/v1", None));
     let replay = Cassette::wrap(gone, LlmMode::Replay(dir.path().to_path_buf()));
     let (again, replayed_pieces) = streamed(replay.as_ref(), &request("m")).await;
     assert_eq!(again.expect("replayed"), first);

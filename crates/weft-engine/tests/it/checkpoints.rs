@@ -149,7 +149,11 @@ async fn a_retried_attempt_finds_what_the_failed_one_recorded() {
         assert_eq!(counts[&format!("{}/{k}", run.id)], 1, "piece {k} done once");
     }
     // The checkpoints are in the journal; progress is not.
-    let journal = engine.store().load_journal(&scope, run.id).await.expect("journal");
+    let journal = engine
+        .store()
+        .load_journal(&scope, run.id)
+        .await
+        .expect("journal");
     let kinds: Vec<&str> = journal
         .iter()
         .filter_map(|e| e.event["type"].as_str())
@@ -219,7 +223,11 @@ async fn a_step_stopped_midway_resumes_from_its_checkpoints_in_a_new_engine() {
     let before = first.done.lock().unwrap().clone();
     let after = second.done.lock().unwrap().clone();
     assert_eq!(before.len(), 2, "{before:?}");
-    assert_eq!(after.len(), 1, "only the unfinished piece ran again: {after:?}");
+    assert_eq!(
+        after.len(),
+        1,
+        "only the unfinished piece ran again: {after:?}"
+    );
     assert_eq!(after[&format!("{run_id}/2")], 1);
     let _ = worker.await;
     engine.shutdown().await;

@@ -67,7 +67,11 @@ pub async fn threads_append_replace_window_summarize_delete(store: Arc<dyn Store
         t.messages.iter().map(|m| m.seq).collect::<Vec<_>>(),
         [1, 2, 3, 4]
     );
-    assert_eq!(t.messages[0].message, msg("user", "hi"), "read back exactly");
+    assert_eq!(
+        t.messages[0].message,
+        msg("user", "hi"),
+        "read back exactly"
+    );
     assert_eq!(t.messages[2].source, "run-b/agent/0");
     assert_eq!(t.messages[0].created_at, at(1));
     assert_eq!((t.last_seq, t.summarized_through), (4, 0));
@@ -118,8 +122,16 @@ pub async fn threads_append_replace_window_summarize_delete(store: Arc<dyn Store
             .summarize_thread(&org, "t1", "they talked weather", 4, at(4))
             .await?
     );
-    assert!(!store.summarize_thread(&org, "t1", "older", 3, at(5)).await?);
-    assert!(!store.summarize_thread(&org, "t1", "future", 9, at(5)).await?);
+    assert!(
+        !store
+            .summarize_thread(&org, "t1", "older", 3, at(5))
+            .await?
+    );
+    assert!(
+        !store
+            .summarize_thread(&org, "t1", "future", 9, at(5))
+            .await?
+    );
     assert!(!store.summarize_thread(&org, "nope", "x", 1, at(5)).await?);
     let t = load(&store, &org, "t1", ThreadQuery::default()).await?;
     assert_eq!(t.summary.as_deref(), Some("they talked weather"));
@@ -133,7 +145,12 @@ pub async fn threads_append_replace_window_summarize_delete(store: Arc<dyn Store
             .await?,
         0
     );
-    assert!(load(&store, &org, "t2", ThreadQuery::default()).await?.messages.is_empty());
+    assert!(
+        load(&store, &org, "t2", ThreadQuery::default())
+            .await?
+            .messages
+            .is_empty()
+    );
 
     assert!(store.delete_thread(&org, "t1").await?);
     assert!(!store.delete_thread(&org, "t1").await?);
@@ -157,7 +174,13 @@ pub async fn threads_append_replace_window_summarize_delete(store: Arc<dyn Store
 pub async fn threads_of_one_org_are_invisible_to_another(store: Arc<dyn Store>) -> CheckResult {
     let (a, b) = (TenantScope::org("org-a"), TenantScope::org("org-b"));
     store
-        .append_thread(&a, "shared-id", "s", vec![msg("user", "secret of a")], at(1))
+        .append_thread(
+            &a,
+            "shared-id",
+            "s",
+            vec![msg("user", "secret of a")],
+            at(1),
+        )
         .await?;
     assert!(
         store
@@ -165,7 +188,11 @@ pub async fn threads_of_one_org_are_invisible_to_another(store: Arc<dyn Store>) 
             .await?
             .is_none()
     );
-    assert!(!store.summarize_thread(&b, "shared-id", "x", 1, at(2)).await?);
+    assert!(
+        !store
+            .summarize_thread(&b, "shared-id", "x", 1, at(2))
+            .await?
+    );
     assert!(!store.delete_thread(&b, "shared-id").await?);
     store
         .append_thread(&b, "shared-id", "s", vec![msg("user", "of b")], at(3))
@@ -193,7 +220,10 @@ pub async fn concurrent_appends_to_one_thread_get_distinct_seqs(
                     &org,
                     "busy",
                     &format!("step-{i}"),
-                    vec![msg("user", &format!("q{i}")), msg("assistant", &format!("a{i}"))],
+                    vec![
+                        msg("user", &format!("q{i}")),
+                        msg("assistant", &format!("a{i}")),
+                    ],
                     at(i as i64),
                 )
                 .await
@@ -203,7 +233,11 @@ pub async fn concurrent_appends_to_one_thread_get_distinct_seqs(
     let mut lasts = results.clone();
     lasts.sort_unstable();
     lasts.dedup();
-    assert_eq!(lasts.len(), n, "every append got its own range: {results:?}");
+    assert_eq!(
+        lasts.len(),
+        n,
+        "every append got its own range: {results:?}"
+    );
     let t = load(&stores[0], &org, "busy", ThreadQuery::default()).await?;
     let seqs: Vec<u64> = t.messages.iter().map(|m| m.seq).collect();
     assert_eq!(seqs, (1..=2 * n as u64).collect::<Vec<_>>());
