@@ -9,7 +9,7 @@
 pub mod memory;
 pub mod params;
 pub mod prompt;
-mod run;
+pub mod run;
 pub mod tools;
 
 use crate::anthropic::{self, AnthropicProvider};
@@ -47,7 +47,7 @@ impl AgentNode {
 
     /// The fallback chain of one item: the main model, then the `fallback` models, each with
     /// its retries (and cassette, when recording or replaying).
-    pub(crate) async fn chain(&self, ctx: &StepContext, p: &Params) -> Result<Fallback, NodeError> {
+    pub async fn chain(&self, ctx: &StepContext, p: &Params) -> Result<Fallback, NodeError> {
         let main = ModelParams {
             model: p.model.clone(),
             provider: p.provider,
@@ -149,7 +149,7 @@ impl NodeType for AgentNode {
         let mut out = Vec::new();
         for i in 0..items.len().max(1) {
             let p: Params = ctx.params_for(items, i)?;
-            out.push(run::run_item(self, ctx, &p, &tools, i).await?);
+            out.push(run::run_agent(self, ctx, &p, &tools, &run::Invocation::item(i)).await?);
         }
         Ok(StepResult::Done(NodeOutput::main(out)))
     }

@@ -1,4 +1,5 @@
-//! The agent loop for one item.
+//! The agent loop: one agent answering one message (an item of `ai.agent`, or one member of a
+//! multi-agent strategy).
 
 use super::AgentNode;
 use super::memory;
@@ -43,15 +44,15 @@ impl Stop {
 /// or 256 bytes) so a fast model does not flood event streams.
 struct Tokens<'a> {
     ctx: &'a StepContext,
-    item: usize,
+    inv: &'a Invocation,
     buf: Mutex<(String, Instant)>,
 }
 
 impl<'a> Tokens<'a> {
-    fn new(ctx: &'a StepContext, item: usize) -> Self {
+    fn new(ctx: &'a StepContext, inv: &'a Invocation) -> Self {
         Tokens {
             ctx,
-            item,
+            inv,
             buf: Mutex::new((String::new(), Instant::now())),
         }
     }
@@ -73,7 +74,7 @@ impl<'a> Tokens<'a> {
     }
     fn send(&self, text: String) {
         self.ctx
-            .progress(json!({ "type": "token", "item": self.item, "text": text }));
+            .progress(self.inv.event(json!({ "type": "token", "text": text })));
     }
 }
 
@@ -92,15 +93,49 @@ fn with_partial(mut e: NodeError, partial: Value) -> NodeError {
     e
 }
 
-/// Runs the agent for item `item`; returns its output item.
-pub(super) async fn run_item(
+/// Which agent run this is within its step.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    /// The input item.
+    pub item: usize,
+    /// Unique within the step: names its checkpoints, its tool calls' nested steps and child
+    /// runs, and its memory source (e.g. `item/0`, `item/0/voter/2`).
+    pub scope: String,
+    /// The agent's name within a strategy.
+    pub agent: Option<String>,
+}
+
+impl Invocation {
+    /// The plain agent of item `item`.
+    pub fn item(item: usize) -> Self {
+        Invocation {
+            item,
+            scope: format!("item/{item}"),
+            agent: None,
+        }
+    }
+
+    /// A progress event, tagged with the item and the agent.
+    pub fn event(&self, mut data: Value) -> Value {
+        if let Some(m) = data.as_object_mut() {
+            m.insert("item".into(), json!(self.item));
+            if let Some(a) = &self.agent {
+                m.insert("agent".into(), json!(a));
+            }
+        }
+        data
+    }
+}
+
+/// Runs one agent; returns its output item.
+pub async fn run_agent(
     node: &AgentNode,
     ctx: &StepContext,
     p: &Params,
     tools: &[Tool],
-    item: usize,
+    inv: &Invocation,
 ) -> Result<Value, NodeError> {
-    let calls = DurableCalls::new(ctx, format!("item/{item}"));
+    let calls = DurableCalls::new(ctx, inv.scope.clone());
     let chain = node.chain(ctx, p).await?;
     let stop_re = match &p.stop_pattern {
         Some(s) => Some(regex::Regex::new(s).map_err(|e| {
@@ -146,7 +181,7 @@ pub(super) async fn run_item(
         }
     };
 
-    let tokens = Tokens::new(ctx, item);
+    let tokens = Tokens::new(ctx, inv);
     let sink = |t: &str| tokens.push(t);
     let options = CallOptions {
         cancel: &ctx.cancel,
@@ -156,7 +191,7 @@ pub(super) async fn run_item(
     let template = base_request(&chain, p);
 
     // Memory.
-    let source = format!("{}/{item}", ctx.idempotency_key);
+    let source = format!("{}/{}", ctx.idempotency_key, inv.scope);
     let history = match &p.memory {
         Some(m) => {
             memory::load(ctx, m, &source, Some((&calls, &chain, options, &template))).await?
@@ -362,8 +397,8 @@ pub(super) async fn run_item(
                     let Some(tool) = tools.iter().find(|t| t.spec.name == call.name) else {
                         continue; // the parser only lets known tools through
                     };
-                    ctx.progress(json!({ "type": "toolCall", "item": item, "name": call.name, "arguments": call.arguments }));
-                    let slot = format!("tools/{item}/{iterations}/{j}");
+                    ctx.progress(inv.event(json!({ "type": "toolCall", "name": call.name, "arguments": call.arguments })));
+                    let slot = format!("tools/{}/{iterations}/{j}", inv.scope);
                     let started = Instant::now();
                     let result = calls
                         .effect(
@@ -394,7 +429,7 @@ pub(super) async fn run_item(
                             json!({ "name": call.name, "arguments": call.arguments, "error": e.to_item()["error"], "iteration": iterations, "durationMs": ms }),
                         ),
                     };
-                    ctx.progress(json!({ "type": "toolResult", "item": item, "name": call.name, "ok": entry.get("error").is_none() }));
+                    ctx.progress(inv.event(json!({ "type": "toolResult", "name": call.name, "ok": entry.get("error").is_none() })));
                     tool_log.push(entry);
                     let result = ChatMessage::tool_result(call, text);
                     conversation.push(result.clone());

@@ -5,6 +5,7 @@ mod agent;
 mod live;
 mod model;
 mod providers;
+mod strategies;
 
 use serde_json::{Value, json};
 use std::sync::Arc;
