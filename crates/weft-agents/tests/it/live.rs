@@ -238,5 +238,70 @@ async fn the_real_model_through_both_adapters_and_an_agent() {
         streamed.contains("\"tool\""),
         "the turns streamed: {streamed}"
     );
+
+    // A three-agent consensus at temperature > 0 with distinct seeds.
+    let run = h
+        .run(
+            json!({"apiVersion": "weft/v1", "name": "live consensus", "edges": [], "nodes": [{
+                "id": "vote", "type": "ai.consensus@1", "params": {
+                    "baseUrl": format!("{}/v1", model.root), "model": "smollm2",
+                    "temperature": 0.8, "maxTokens": 20,
+                    "system": "You classify the sentiment of reviews.",
+                    "message": "Review: {{ $json.review }}",
+                    "labels": ["positive", "negative"],
+                    "voters": [{"name": "a", "seed": 11}, {"name": "b", "seed": 22}, {"name": "c", "seed": 33}],
+                    "judge": {"temperature": 0}, "onNoQuorum": "judge",
+                }}]}),
+            json!([{"review": "I love it, it works great!"}]),
+        )
+        .await;
+    let out = output(&run);
+    assert!(
+        ["positive", "negative"].contains(&out["winner"].as_str().unwrap_or("")),
+        "{out}"
+    );
+    let counted: u64 = out["table"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["votes"].as_u64().unwrap())
+        .sum();
+    assert_eq!(counted, 3, "every voter voted: {out}");
+    let voters: Vec<&str> = out["votes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["voter"].as_str().unwrap())
+        .collect();
+    assert_eq!(voters, ["a", "b", "c"]);
+
+    // A supervisor run: the router may call the researcher once, then must finish.
+    let run = h
+        .run(
+            json!({"apiVersion": "weft/v1", "name": "live supervisor", "edges": [], "nodes": [{
+                "id": "lead", "type": "ai.supervisor@1", "params": {
+                    "baseUrl": format!("{}/v1", model.root), "model": "smollm2",
+                    "temperature": 0, "maxTokens": 60, "maxHops": 1,
+                    "message": "Give one fact about the Moon.",
+                    "router": {"name": "router", "system": "Keep inputs under ten words."},
+                    "agents": [{"name": "researcher", "description": "Knows facts about space.", "maxTokens": 30}],
+                }}]}),
+            json!([{}]),
+        )
+        .await;
+    let out = output(&run);
+    assert!(
+        ["finish", "hopLimit"].contains(&out["stopReason"].as_str().unwrap_or("")),
+        "{out}"
+    );
+    assert!(out["hops"].as_array().unwrap().len() <= 1, "{out}");
+    assert!(out["answer"].is_string(), "{out}");
+    assert!(
+        out["usage"]["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["agent"] == "router")
+    );
     drop(model);
 }
