@@ -107,3 +107,26 @@ fn the_node_documents_itself_and_its_examples_validate() {
     weft_agents::register(&mut r, weft_agents::LlmMode::Live);
     weft_nodes::testing::check_catalog(&r, &["AI"]);
 }
+
+#[tokio::test]
+async fn the_agent_examples_validate_and_compile() {
+    let h = Harness::new(weft_agents::LlmMode::Live).await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/agents");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).expect("examples/agents") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("read");
+        let wf = weft_model::parse::parse_document(
+            &text,
+            weft_model::parse::DocumentFormat::Json,
+            &Default::default(),
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        h.engine
+            .register_workflow(&h.scope, &wf)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        n += 1;
+    }
+    assert!(n >= 3, "the three agent examples are there");
+}
