@@ -13,9 +13,10 @@ use weft_node_api::{NodeError, StepContext};
 pub fn normalize(answer: &str) -> String {
     let lower = answer.trim().to_lowercase();
     let collapsed = lower.split_whitespace().collect::<Vec<_>>().join(" ");
+    let quote = |c: char| matches!(c, '"' | '\'' | '`' | '*');
     collapsed
-        .trim_matches(|c: char| matches!(c, '"' | '\'' | '`' | '*'))
-        .trim_end_matches(['.', '!', '?', ';', ':', ','])
+        .trim_start_matches(quote)
+        .trim_end_matches(|c: char| quote(c) || matches!(c, '.' | '!' | '?' | ';' | ':' | ','))
         .trim()
         .to_owned()
 }
