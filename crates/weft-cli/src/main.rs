@@ -261,7 +261,8 @@ pub(crate) fn registry() -> Arc<NodeRegistry> {
         eprintln!("warning: {e}; AI nodes call their endpoints live");
         weft_nodes_ai::LlmMode::Live
     });
-    weft_nodes_ai::register(&mut r, mode);
+    weft_nodes_ai::register(&mut r, mode.clone());
+    weft_agents::register(&mut r, mode);
     Arc::new(r)
 }
 

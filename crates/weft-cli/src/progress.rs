@@ -101,6 +101,8 @@ impl Progress {
                 let note = if *handled { " (handled)" } else { "" };
                 format!("{pad}  ✖ {node} [{code}] {error}{note}")
             }
+            // Token streams are for live views (`--json`, the API's event streams).
+            RunEventKind::StepProgress { .. } => return,
             RunEventKind::StepSkipped { node } => format!("{pad}  ↷ {node} skipped"),
             RunEventKind::StepSleeping { node, until } => {
                 format!("{pad}  ⏸ {node} sleeps until {}", until.to_rfc3339())

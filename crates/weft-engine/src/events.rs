@@ -91,6 +91,17 @@ pub enum RunEventKind {
         /// True when the error was routed on (error port or continue-on-fail).
         handled: bool,
     },
+    /// A running step reported progress (e.g. tokens of a model's answer as they stream in).
+    /// Live only: never journaled, and a slow subscriber may miss some.
+    #[serde(rename_all = "camelCase")]
+    StepProgress {
+        /// Node id.
+        node: Arc<str>,
+        /// The attempt reporting.
+        attempt: u32,
+        /// Node-defined, e.g. `{"type": "token", "text": "…"}`.
+        data: Value,
+    },
     /// A step was skipped.
     #[serde(rename_all = "camelCase")]
     StepSkipped {
@@ -149,6 +160,7 @@ impl RunEventKind {
             RunEventKind::StepRetrying { .. } => "stepRetrying",
             RunEventKind::StepSucceeded { .. } => "stepSucceeded",
             RunEventKind::StepFailed { .. } => "stepFailed",
+            RunEventKind::StepProgress { .. } => "stepProgress",
             RunEventKind::StepSkipped { .. } => "stepSkipped",
             RunEventKind::StepSleeping { .. } => "stepSleeping",
             RunEventKind::StepAwaiting { .. } => "stepAwaiting",
@@ -196,6 +208,11 @@ mod tests {
                 code: "c".into(),
                 error: "e".into(),
                 handled: false,
+            },
+            RunEventKind::StepProgress {
+                node: "n".into(),
+                attempt: 1,
+                data: json!({"type": "token", "text": "hi"}),
             },
             RunEventKind::StepSkipped { node: "n".into() },
             RunEventKind::StepSleeping {

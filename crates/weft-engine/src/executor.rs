@@ -13,6 +13,7 @@ use crate::journal::{Awaiting, Event};
 use crate::signal::{Command, SignalError, StepSignal};
 use crate::state::{Action, Phase, RunState, StepStatus, next_actions};
 use crate::step::{AttemptDone, AttemptOutcome, AttemptPlan, run_attempt};
+use crate::step_services::{StepMessage, StepServices};
 use chrono::{DateTime, Utc};
 use futures::stream::{FuturesUnordered, StreamExt};
 use serde_json::{Value, json};
@@ -22,7 +23,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use weft_model::Purity;
-use weft_node_api::{NodeInput, NodeOutput};
+use weft_node_api::{EngineServices, NodeError, NodeInput, NodeOutput};
 use weft_store_api::{
     Commit, ControlRequest, JournalEntry, NewRun, RunId, RunRecord, RunStatus, RunUpdate,
     TenantScope, WriteBatch, encode_event,
@@ -74,6 +75,9 @@ struct Executor {
     /// The run, when it is not in the store yet: the next write creates it
     /// ([`weft_store_api::Store::create_with_write`]).
     pending_create: Option<NewRun>,
+    /// Checkpoints and progress from running steps (see [`crate::step_services`]).
+    step_tx: mpsc::UnboundedSender<StepMessage>,
+    step_rx: mpsc::UnboundedReceiver<StepMessage>,
 }
 
 /// The longest a deferred journal entry waits for a write to ride with.
@@ -156,8 +160,11 @@ pub(crate) async fn drive(
         Value::Null => Vec::new(),
         other => vec![other.clone()],
     };
+    let (step_tx, step_rx) = mpsc::unbounded_channel();
     let mut ex = Executor {
         source: EventSource::of(&scope, &record),
+        step_tx,
+        step_rx,
         cancel: handle.cancel.clone(),
         inner,
         scope,
@@ -423,6 +430,7 @@ impl Executor {
                 Some(done) = self.running.next(), if !self.running.is_empty() => {
                     self.on_attempt_done(done).await?;
                 }
+                Some(message) = self.step_rx.recv() => self.on_step_message(message),
                 command = control.recv() => match command {
                     Some(command) => self.on_command(command).await?,
                     None => return Ok(DriveOutcome::Interrupted),
@@ -453,6 +461,67 @@ impl Executor {
             "message": format!("the run did not finish within its timeout {limit}"),
         });
         self.finish(RunStatus::Failed, None, Some(error)).await
+    }
+
+    /// The services of one attempt: the run's, plus checkpoints recorded by earlier attempts.
+    fn step_services(&self, node: usize, attempt: u32) -> Arc<dyn EngineServices> {
+        Arc::new(StepServices {
+            base: self.inner.services_for(self.scope.clone(), self.record.id),
+            inner: self.inner.clone(),
+            scope: self.scope.clone(),
+            node,
+            attempt,
+            seeded: self.state.steps[node].checkpoints.clone(),
+            tx: self.step_tx.clone(),
+        })
+    }
+
+    /// Journals a step's checkpoint (answering once it is durable) or emits its progress.
+    fn on_step_message(&mut self, message: StepMessage) {
+        match message {
+            StepMessage::Checkpoint {
+                node,
+                attempt,
+                key,
+                value,
+                reply,
+            } => {
+                if self.state.cancel_requested || matches!(self.state.phase, Phase::Finished(_)) {
+                    let _ = reply.send(Err(NodeError::permanent(
+                        "cancelled",
+                        "the run is ending; the checkpoint was not recorded",
+                    )));
+                    return;
+                }
+                let ev = Event::StepCheckpoint {
+                    node: self.workflow.nodes[node].id.clone(),
+                    attempt,
+                    key,
+                    value,
+                };
+                let commit = self.journal(std::slice::from_ref(&ev), None);
+                self.state.apply(&ev);
+                // The step waits for durability; the executor goes on meanwhile.
+                tokio::spawn(async move {
+                    let outcome = commit.wait().await.map_err(|e| {
+                        NodeError::transient(
+                            "engine.store",
+                            format!("could not record a checkpoint: {e}"),
+                        )
+                    });
+                    let _ = reply.send(outcome);
+                });
+            }
+            StepMessage::Progress {
+                node,
+                attempt,
+                data,
+            } => self.emit(RunEventKind::StepProgress {
+                node: self.workflow.nodes[node].event_id.clone(),
+                attempt,
+                data,
+            }),
+        }
     }
 
     fn start(&mut self, node: usize, edges: Vec<usize>) {
@@ -496,13 +565,17 @@ impl Executor {
             run_id: self.record.id.to_string(),
             cancel: self.cancel.child_token(),
             env: self.env.clone(),
-            services: self.inner.services_for(self.scope.clone(), self.record.id),
+            services: self.step_services(node, attempt),
             cache: self.inner.cache.clone(),
         };
         self.running.push(Box::pin(run_attempt(plan)));
     }
 
     async fn on_attempt_done(&mut self, done: AttemptDone) -> Result<(), EngineError> {
+        // What the step sent before it ended comes first (its last progress events).
+        while let Ok(message) = self.step_rx.try_recv() {
+            self.on_step_message(message);
+        }
         let node = done.node;
         let spec = self.workflow.nodes[node].clone();
         let id = spec.id.clone();
@@ -615,7 +688,7 @@ impl Executor {
                     run_id: self.record.id.to_string(),
                     cancel: self.cancel.child_token(),
                     env: self.env.clone(),
-                    services: self.inner.services_for(self.scope.clone(), self.record.id),
+                    services: self.step_services(node, attempt),
                     cache: self.inner.cache.clone(),
                 };
                 self.running.push(Box::pin(run_attempt(plan)));

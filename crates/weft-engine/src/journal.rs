@@ -107,6 +107,20 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         awaiting: Option<Awaiting>,
     },
+    /// A running step recorded a value (e.g. a completed model call) so that a later attempt
+    /// of it — after a crash or a failed attempt — finds the value instead of redoing the work
+    /// (`StepContext::checkpoint`). Keys are the step's own; the last value of a key wins.
+    #[serde(rename_all = "camelCase")]
+    StepCheckpoint {
+        /// Node id.
+        node: String,
+        /// The attempt that recorded it.
+        attempt: u32,
+        /// The step's key.
+        key: String,
+        /// The value.
+        value: Value,
+    },
     /// Nothing can progress until the earliest timer; the run was unloaded.
     #[serde(rename_all = "camelCase")]
     RunWaiting {
@@ -169,7 +183,8 @@ impl Event {
             | Event::StepAttemptFailed { node, .. }
             | Event::StepSucceeded { node, .. }
             | Event::StepFailed { node, .. }
-            | Event::StepSleeping { node, .. } => Some(node),
+            | Event::StepSleeping { node, .. }
+            | Event::StepCheckpoint { node, .. } => Some(node),
             _ => None,
         }
     }

@@ -23,6 +23,7 @@ pub mod retry;
 pub mod signal;
 pub mod state;
 pub mod step;
+mod step_services;
 
 pub use engine::{Engine, EngineConfig, RunCompleted, StartOptions, WorkerMode};
 pub use events::{RunEvent, RunEventKind};

@@ -119,7 +119,13 @@ impl Engine {
             };
             match self.inner().deliver(scope, run_id, command).await? {
                 Delivery::Sent => {}
-                Delivery::Busy => return Err(SignalError::Busy(run_id)),
+                // Also what a race looks like: the executor started for the decision found
+                // nothing else to do and unloaded again before the decision reached it. Look
+                // again; a run really driven elsewhere stays busy through every try.
+                Delivery::Busy => {
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    continue;
+                }
             }
             if let Ok(result) = answer.await {
                 return result;

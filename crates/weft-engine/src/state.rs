@@ -5,6 +5,7 @@
 use crate::journal::Event;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use weft_model::JoinPolicy;
 use weft_node_api::{NodeError, NodeOutput};
@@ -121,6 +122,9 @@ pub struct StepState {
     pub retry_at: Option<DateTime<Utc>>,
     /// Incoming edges whose items made the input, when not all of them.
     pub used_edges: Option<Vec<usize>>,
+    /// Values the unfinished step recorded in earlier attempts, by key (dropped once the step
+    /// has finished).
+    pub checkpoints: Arc<BTreeMap<String, Value>>,
 }
 
 impl StepState {
@@ -137,6 +141,7 @@ impl StepState {
             awaiting: None,
             retry_at: None,
             used_edges: None,
+            checkpoints: Arc::default(),
         }
     }
 }
@@ -331,6 +336,7 @@ impl RunState {
                 s.finished_at = Some(*finished_at);
                 s.wake_at = None;
                 s.used_edges = used_edges.clone();
+                s.checkpoints = Arc::default();
                 let output = Arc::new(output.clone());
                 s.output = Some(output.clone());
                 self.resolve_outgoing(n, &output);
@@ -376,6 +382,17 @@ impl RunState {
                 s.wake_at = Some(*until);
                 s.output = Some(Arc::new(output.clone()));
                 s.awaiting = awaiting.clone().map(Arc::new);
+            }
+            Event::StepCheckpoint {
+                node, key, value, ..
+            } => {
+                let Some(n) = self.node_index(node) else {
+                    return;
+                };
+                if self.steps[n].status.is_terminal() {
+                    return;
+                }
+                Arc::make_mut(&mut self.steps[n].checkpoints).insert(key.clone(), value.clone());
             }
             Event::RunWaiting { .. } => {}
             Event::RunPaused { .. } => {
@@ -455,6 +472,7 @@ impl RunState {
             None
         };
         self.set_status(n, StepStatus::Failed);
+        self.steps[n].checkpoints = Arc::default();
         self.steps[n].error = Some(error.clone());
         self.steps[n].wake_at = None;
         match routed {

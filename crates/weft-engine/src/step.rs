@@ -175,7 +175,11 @@ pub async fn run_attempt(mut plan: AttemptPlan) -> AttemptDone {
         );
     }
     // The input is kept for a retry; a step that cannot be retried hands it over.
-    let may_retry = spec.settings.retry.as_ref().is_some_and(|p| p.max_attempts > 1);
+    let may_retry = spec
+        .settings
+        .retry
+        .as_ref()
+        .is_some_and(|p| p.max_attempts > 1);
     let input = if may_retry {
         plan.input.clone()
     } else {

@@ -66,6 +66,9 @@ pub struct StepContext {
     services: Arc<dyn EngineServices>,
     logs: Mutex<Vec<LogLine>>,
     secrets: Mutex<Vec<String>>,
+    /// Prefix of this context's checkpoint keys: empty for a step, a path for a node type run
+    /// inside it ([`StepContext::nested`]), so their keys never collide.
+    checkpoint_scope: String,
 }
 
 /// The parts of a [`StepContext`] that identify the step.
@@ -108,7 +111,89 @@ impl StepContext {
             services,
             logs: Mutex::new(Vec::new()),
             secrets: Mutex::new(Vec::new()),
+            checkpoint_scope: String::new(),
         }
+    }
+
+    /// A context for running another node type inside this step (e.g. an agent's tool):
+    /// `node_id` must be unique within the step (it names the nested step's child runs) and
+    /// `params`/`compiled` are the nested node's. It shares the run, attempt, clock,
+    /// expression environment and services; it is cancelled with this step; its checkpoints
+    /// live under their own prefix. Call [`StepContext::absorb`] afterwards to keep its logs
+    /// and secrets.
+    pub fn nested(
+        &self,
+        node_id: String,
+        idempotency_key: String,
+        params: Arc<Map<String, Value>>,
+        compiled: Arc<CompiledValue>,
+    ) -> StepContext {
+        let checkpoint_scope = format!("{}{node_id}/", self.checkpoint_scope);
+        StepContext {
+            run_id: self.run_id.clone(),
+            node_name: node_id.clone(),
+            node_id,
+            attempt: self.attempt,
+            idempotency_key,
+            cancel: self.cancel.child_token(),
+            now_ms: self.now_ms,
+            params,
+            compiled,
+            env: self.env.clone(),
+            services: self.services.clone(),
+            logs: Mutex::new(Vec::new()),
+            secrets: Mutex::new(self.secrets()),
+            checkpoint_scope,
+        }
+    }
+
+    /// Takes a nested context's log lines (prefixed with its node id) and the secrets it saw.
+    pub fn absorb(&self, nested: &StepContext) {
+        for mut line in nested.take_logs() {
+            line.message = format!("[{}] {}", nested.node_id, line.message);
+            match self.logs.lock() {
+                Ok(mut logs) => logs.push(line),
+                Err(poisoned) => poisoned.into_inner().push(line),
+            }
+        }
+        for s in nested.take_secrets() {
+            self.remember_secret(&s);
+        }
+    }
+
+    /// The value recorded under `key` by an earlier attempt of this step (one that crashed
+    /// or failed), so work already done and paid for — a model call, a tool's side effect —
+    /// is not done again.
+    pub fn checkpoint(&self, key: &str) -> Option<Value> {
+        self.services
+            .checkpoint(self, &format!("{}{key}", self.checkpoint_scope))
+    }
+
+    /// Records `value` under `key` durably for later attempts of this step; returns once it is
+    /// committed. Secret values this step has seen are redacted from it by the engine.
+    pub async fn record_checkpoint(&self, key: &str, value: Value) -> Result<(), NodeError> {
+        self.services
+            .record_checkpoint(self, &format!("{}{key}", self.checkpoint_scope), value)
+            .await
+    }
+
+    /// Publishes a live progress event for the step (not stored; a slow listener may miss
+    /// it), e.g. `{"type": "token", "text": "…"}` while a model streams its answer.
+    pub fn progress(&self, data: Value) {
+        self.services.progress(self, data)
+    }
+
+    /// The secret values this step has seen so far (kept for redaction).
+    pub fn secrets(&self) -> Vec<String> {
+        self.secrets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The node type registered under this reference, if the engine offers a registry.
+    pub fn node_type(&self, type_ref: &crate::NodeTypeRef) -> Option<Arc<dyn crate::NodeType>> {
+        self.services.node_type(type_ref)
     }
 
     /// Renders the params for one item of `input` (`$json` is that item; `{}` when there is none).
@@ -213,7 +298,7 @@ impl StepContext {
         std::mem::take(&mut *self.secrets.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
-    /// Engine services: child runs.
+    /// Engine services: child runs, credentials, checkpoints, threads.
     pub fn services(&self) -> &dyn EngineServices {
         &*self.services
     }

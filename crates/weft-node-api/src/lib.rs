@@ -11,10 +11,12 @@
 mod context;
 mod error;
 mod registry;
+mod threads;
 
 pub use context::{ExprEnv, LogLevel, LogLine, StepContext, StepIdentity, deserialize_params};
 pub use error::{ErrorKind, NodeError};
 pub use registry::NodeRegistry;
+pub use threads::{ThreadMessage, ThreadSnapshot};
 
 pub use weft_model::{NodeTypeInfo, NodeTypeRef, PortSpec, PortType, Purity, ResolvedPorts};
 
@@ -22,6 +24,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 /// One item flowing between nodes (n8n's `item.json`).
 pub type Item = Value;
@@ -243,4 +246,78 @@ pub trait EngineServices: Send + Sync {
             format!("credential {id:?} cannot be used here: this engine has no credential store"),
         ))
     }
+
+    /// The node type registered under this name and version, for nodes that run other node
+    /// types in-process (an agent's tools). `None` where no registry is offered.
+    fn node_type(&self, _type_ref: &NodeTypeRef) -> Option<Arc<dyn NodeType>> {
+        None
+    }
+
+    /// The value this step recorded under `key` in an earlier attempt (one that crashed or
+    /// failed). Use [`StepContext::checkpoint`], which scopes the key.
+    fn checkpoint(&self, _ctx: &StepContext, _key: &str) -> Option<Value> {
+        None
+    }
+
+    /// Records `value` under `key` for later attempts of this step and returns once it is
+    /// durable. Where nothing durable is offered (tests, tools), nothing is kept. Use
+    /// [`StepContext::record_checkpoint`].
+    async fn record_checkpoint(
+        &self,
+        _ctx: &StepContext,
+        _key: &str,
+        _value: Value,
+    ) -> Result<(), NodeError> {
+        Ok(())
+    }
+
+    /// Publishes a live progress event of the step (not journaled; may be dropped), e.g. the
+    /// tokens of a model's answer as they stream in. Use [`StepContext::progress`].
+    fn progress(&self, _ctx: &StepContext, _data: Value) {}
+
+    /// The conversation thread `thread_id` of the run's organization (agent memory): its
+    /// summary and the messages after it, leaving out those saved under `exclude_source` (the
+    /// step's own earlier attempt). An unknown thread is empty.
+    async fn load_thread(
+        &self,
+        _ctx: &StepContext,
+        thread_id: &str,
+        _exclude_source: &str,
+    ) -> Result<ThreadSnapshot, NodeError> {
+        Err(threads_unavailable(thread_id))
+    }
+
+    /// Appends messages to a thread under `source` (a key of the step that wrote them),
+    /// replacing what was saved under the same source before, so a repeated step does not
+    /// add its messages twice.
+    async fn save_thread(
+        &self,
+        _ctx: &StepContext,
+        thread_id: &str,
+        _source: &str,
+        _messages: Vec<Value>,
+    ) -> Result<(), NodeError> {
+        Err(threads_unavailable(thread_id))
+    }
+
+    /// Sets a thread's summary of every message up to and including seq `through`; older
+    /// summaries only move forward.
+    async fn summarize_thread(
+        &self,
+        _ctx: &StepContext,
+        thread_id: &str,
+        _summary: String,
+        _through: u64,
+    ) -> Result<(), NodeError> {
+        Err(threads_unavailable(thread_id))
+    }
+}
+
+fn threads_unavailable(thread_id: &str) -> NodeError {
+    NodeError::permanent(
+        "thread.unavailable",
+        format!(
+            "conversation thread {thread_id:?} cannot be used here: this engine stores no threads"
+        ),
+    )
 }

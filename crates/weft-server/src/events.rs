@@ -229,13 +229,17 @@ pub async fn org_stream(
     Ok(sse_from(rx))
 }
 
-/// One run's events: its journal, then live entries as they are written; ends when the run
-/// has finished.
+/// The live event a step sends while it works (`RunEventKind::StepProgress`).
+const PROGRESS_EVENT: &str = "stepProgress";
+
+/// One run's events: its journal, then live entries as they are written, with the live
+/// `stepProgress` events of its steps (tokens as a model streams them; not in the journal, so
+/// not replayed on reconnect); ends when the run has finished.
 #[utoipa::path(get, path = "/api/v1/runs/{id}/events", tag = "events",
     params(("id" = String, Path, description = "Run id"),
         ("Last-Event-ID" = Option<String>, Header, description = "Resume after this journal seq")),
     responses((status = 200, content_type = "text/event-stream", body = SseFrame,
-        description = "Server-Sent Events: one per journal entry (id = seq), then `end`"),
+        description = "Server-Sent Events: one per journal entry (id = seq), live `stepProgress` events (no id), then `end`"),
         (status = 404, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn run_stream(
@@ -300,6 +304,15 @@ pub async fn run_stream(
             loop {
                 tokio::select! {
                     r = live.recv() => match r {
+                        // Progress (tokens streaming from a model) is live only: passed on
+                        // without an id, so it never moves `Last-Event-ID`, and without
+                        // reading the journal again.
+                        Ok(e) if e.event.run_id == run_id && e.name() == PROGRESS_EVENT => {
+                            let ev = Event::default().event(e.name()).data(e.data());
+                            if tx.send(ev).await.is_err() {
+                                return;
+                            }
+                        }
                         Ok(e) if e.event.run_id == run_id => {
                             // The executor keeps pure steps' results back for a few
                             // milliseconds; someone is watching this run: write them now.

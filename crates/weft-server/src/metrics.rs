@@ -5,12 +5,12 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
-use std::sync::Arc;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+use std::sync::Arc;
 use std::time::Instant;
 use weft_engine::{RunEvent, RunEventKind};
 
@@ -54,12 +54,7 @@ struct Interned(std::sync::RwLock<std::collections::HashSet<Arc<str>>>);
 
 impl Interned {
     fn get(&self, text: &str) -> Arc<str> {
-        if let Some(found) = self
-            .0
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(text)
-        {
+        if let Some(found) = self.0.read().unwrap_or_else(|p| p.into_inner()).get(text) {
             return found.clone();
         }
         let mut set = self.0.write().unwrap_or_else(|p| p.into_inner());

@@ -9,9 +9,12 @@
 //!   one transaction.
 
 pub mod control;
+mod threads;
 mod version_id;
 
 pub mod rfc3339;
+pub use threads::{ThreadQuery, ThreadRecord, ThreadStoredMessage};
+
 pub use version_id::{canonical_json, workflow_version_id};
 
 use async_trait::async_trait;
@@ -680,6 +683,38 @@ pub trait Store: Send + Sync + 'static {
     async fn list_credentials(&self, scope: &TenantScope) -> StoreResult<Vec<CredentialInfo>>;
     /// Deletes a credential; false when there was none.
     async fn delete_credential(&self, scope: &TenantScope, id: &str) -> StoreResult<bool>;
+    /// A conversation thread (agent memory): its summary and the messages after it that the
+    /// query asks for, oldest first. `None` when the thread does not exist in this scope.
+    async fn load_thread(
+        &self,
+        scope: &TenantScope,
+        thread_id: &str,
+        query: &ThreadQuery,
+    ) -> StoreResult<Option<ThreadRecord>>;
+    /// Appends messages to a thread (creating it), numbered after its last message, first
+    /// removing what was appended before under the same `source` (a repeated step replaces its
+    /// own messages rather than adding them twice). Returns the thread's last seq.
+    async fn append_thread(
+        &self,
+        scope: &TenantScope,
+        thread_id: &str,
+        source: &str,
+        messages: Vec<Value>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<u64>;
+    /// Sets the summary of a thread's messages up to seq `through`, if that moves the summary
+    /// forward; false otherwise (or when there is no such thread).
+    async fn summarize_thread(
+        &self,
+        scope: &TenantScope,
+        thread_id: &str,
+        summary: &str,
+        through: u64,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Deletes a thread and its messages; false when there was none.
+    async fn delete_thread(&self, scope: &TenantScope, thread_id: &str) -> StoreResult<bool>;
+
     /// Takes (and clears) pending control requests for runs this owner drives, by run id.
     async fn take_control_requests(&self, owner: &OwnerId) -> StoreResult<Vec<TakenControl>>;
 

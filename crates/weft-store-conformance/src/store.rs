@@ -36,11 +36,13 @@ mod credentials;
 mod journal;
 mod owners;
 mod runs;
+mod threads;
 
 pub use credentials::*;
 pub use journal::*;
 pub use owners::*;
 pub use runs::*;
+pub use threads::*;
 
 /// Any error; a check fails with its message.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -108,6 +110,8 @@ macro_rules! store_conformance {
             runs_created_with_their_first_write,
             credentials_put_get_list_replace_delete,
             credential_names_are_unique_per_org,
+            threads_append_replace_window_summarize_delete,
+            threads_of_one_org_are_invisible_to_another,
             ready_and_wait_for_work_return,
         );
         $crate::store_conformance!(@two $make;
@@ -116,6 +120,7 @@ macro_rules! store_conformance {
             concurrent_claims_have_one_winner,
             concurrent_creates_with_one_key_make_one_run,
             queued_writes_survive_dropping_the_handle,
+            concurrent_appends_to_one_thread_get_distinct_seqs,
         );
     };
     (@one $make:expr; $($check:ident),+ $(,)?) => {

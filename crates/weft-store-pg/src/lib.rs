@@ -67,6 +67,7 @@ mod rows;
 mod runs;
 mod schema;
 pub mod testing;
+mod threads;
 mod writer;
 
 pub use leader::LeaderGuard;
@@ -86,7 +87,7 @@ use tokio::task::JoinHandle;
 use weft_store_api::{
     Claimable, Commit, ControlRequest, CredentialInfo, JournalEntry, NewCredential, NewRun,
     OwnerId, Page, RunFilter, RunId, RunRecord, Store, StoreError, StoreResult, TakenControl,
-    TenantScope, WriteBatch,
+    TenantScope, ThreadQuery, ThreadRecord, WriteBatch,
 };
 use writer::Writer;
 
@@ -527,6 +528,67 @@ impl Store for PgStore {
             .call((scope.org_id.clone(), id.to_owned()), |tx, (org, id)| {
                 Box::pin(credentials::delete(tx, org, id))
             })
+            .await
+    }
+
+    async fn load_thread(
+        &self,
+        scope: &TenantScope,
+        thread_id: &str,
+        query: &ThreadQuery,
+    ) -> StoreResult<Option<ThreadRecord>> {
+        threads::load(&self.pool, &scope.org_id, thread_id, query).await
+    }
+
+    async fn append_thread(
+        &self,
+        scope: &TenantScope,
+        thread_id: &str,
+        source: &str,
+        messages: Vec<Value>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let state = (
+            scope.clone(),
+            thread_id.to_owned(),
+            source.to_owned(),
+            messages,
+            rows::ts(&at),
+        );
+        self.writer
+            .call(state, |tx, (scope, id, source, messages, now)| {
+                Box::pin(threads::append(tx, scope, id, source, messages, *now))
+            })
+            .await
+    }
+
+    async fn summarize_thread(
+        &self,
+        scope: &TenantScope,
+        thread_id: &str,
+        summary: &str,
+        through: u64,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let state = (
+            scope.org_id.clone(),
+            thread_id.to_owned(),
+            summary.to_owned(),
+            rows::ts(&at),
+        );
+        self.writer
+            .call(state, move |tx, (org, id, summary, now)| {
+                Box::pin(threads::summarize(tx, org, id, summary, through, *now))
+            })
+            .await
+    }
+
+    async fn delete_thread(&self, scope: &TenantScope, thread_id: &str) -> StoreResult<bool> {
+        self.writer
+            .call(
+                (scope.org_id.clone(), thread_id.to_owned()),
+                |tx, (org, id)| Box::pin(threads::delete(tx, org, id)),
+            )
             .await
     }
 

@@ -40,6 +40,7 @@ mod read;
 mod rows;
 mod runs;
 mod schema;
+mod threads;
 mod writer;
 
 pub use schema::SCHEMA_VERSION;
@@ -55,7 +56,7 @@ use std::sync::Arc;
 use weft_store_api::{
     Claimable, Commit, ControlRequest, CredentialInfo, JournalEntry, NewCredential, NewRun,
     OwnerId, Page, RunFilter, RunId, RunRecord, Store, StoreError, StoreResult, TakenControl,
-    TenantScope, WriteBatch,
+    TenantScope, ThreadQuery, ThreadRecord, WriteBatch,
 };
 use writer::Writer;
 
@@ -402,6 +403,63 @@ impl Store for SqliteStore {
         let (org, id) = (scope.org_id.clone(), id.to_owned());
         self.writer
             .call(move |c| credentials::delete(c, &org, &id))
+            .await
+    }
+
+    async fn load_thread(
+        &self,
+        scope: &TenantScope,
+        thread_id: &str,
+        query: &ThreadQuery,
+    ) -> StoreResult<Option<ThreadRecord>> {
+        let (org, id, query) = (scope.org_id.clone(), thread_id.to_owned(), query.clone());
+        self.readers
+            .run(move |c| threads::load(c, &org, &id, &query))
+            .await
+    }
+
+    async fn append_thread(
+        &self,
+        scope: &TenantScope,
+        thread_id: &str,
+        source: &str,
+        messages: Vec<Value>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let (scope, id, source, now) = (
+            scope.clone(),
+            thread_id.to_owned(),
+            source.to_owned(),
+            rows::ts(&at),
+        );
+        self.writer
+            .call(move |c| threads::append(c, &scope, &id, &source, &messages, &now))
+            .await
+    }
+
+    async fn summarize_thread(
+        &self,
+        scope: &TenantScope,
+        thread_id: &str,
+        summary: &str,
+        through: u64,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let (org, id, summary, now) = (
+            scope.org_id.clone(),
+            thread_id.to_owned(),
+            summary.to_owned(),
+            rows::ts(&at),
+        );
+        self.writer
+            .call(move |c| threads::summarize(c, &org, &id, &summary, through, &now))
+            .await
+    }
+
+    async fn delete_thread(&self, scope: &TenantScope, thread_id: &str) -> StoreResult<bool> {
+        let (org, id) = (scope.org_id.clone(), thread_id.to_owned());
+        self.writer
+            .call(move |c| threads::delete(c, &org, &id))
             .await
     }
 

@@ -19,10 +19,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0004_control_plane.sql"),
     ),
     (5, include_str!("../migrations/sqlite/0005_favorites.sql")),
+    (6, include_str!("../migrations/sqlite/0006_threads.sql")),
 ];
 
 /// The schema version this build creates and understands.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// How long a connection waits for another process's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);

@@ -1,5 +1,6 @@
 //! Tests of the `weft` binary: real processes, real data directories.
 
+mod agent_kill;
 mod cli;
 mod credentials;
 mod kill;
