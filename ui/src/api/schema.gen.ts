@@ -287,8 +287,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * One run's events: its journal, then live entries as they are written; ends when the run
-         *     has finished.
+         * One run's events: its journal, then live entries as they are written, with the live
+         *     `stepProgress` events of its steps (tokens as a model streams them; not in the journal, so
+         *     not replayed on reconnect); ends when the run has finished.
          */
         get: operations["events_run_stream"];
         put?: never;
@@ -2029,7 +2030,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Server-Sent Events: one per journal entry (id = seq), then `end` */
+            /** @description Server-Sent Events: one per journal entry (id = seq), live `stepProgress` events (no id), then `end` */
             200: {
                 headers: {
                     [name: string]: unknown;
