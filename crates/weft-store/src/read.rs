@@ -2,7 +2,7 @@
 //! connection, so the writer can run the same queries inside its transaction.
 
 use crate::rows::{
-    RUN_COLUMNS, db, entry_from_row, json_from_text, parse_ts, req_text, run_from_row, ts,
+    RUN_COLUMNS, db, entries_from_row, json_from_text, parse_ts, req_text, run_from_row, ts,
 };
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value as SqlValue;
@@ -255,7 +255,7 @@ pub(crate) fn journal(
     let mut rows = stmt.query([&id]).map_err(db(op))?;
     let mut entries = Vec::new();
     while let Some(row) = rows.next().map_err(db(op))? {
-        entries.push(entry_from_row(row, run_id)?);
+        entries_from_row(row, run_id, &mut entries)?;
     }
     // The primary key (run_id, seq) yields them in order already; sorting sorted input is one
     // pass, and keeps the order a promise of this code rather than of the query plan.
@@ -267,7 +267,8 @@ pub(crate) fn journal(
 /// sort is skipped for an equality on the key's prefix), so the statement expires whenever
 /// rusqlite's cache clears its bindings and is re-prepared on every use — a few percent of the
 /// server's CPU under load. [`journal`] sorts instead.
-pub(crate) const JOURNAL_SQL: &str = "SELECT seq, at, event FROM journal WHERE run_id = ?1";
+pub(crate) const JOURNAL_SQL: &str =
+    "SELECT seq, at, event, entries FROM journal WHERE run_id = ?1";
 
 /// Whether any run driven by `owner` has a pending control request.
 pub(crate) fn has_control_requests(conn: &Connection, owner: &str) -> StoreResult<bool> {

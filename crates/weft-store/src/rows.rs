@@ -189,21 +189,74 @@ pub(crate) fn run_from_row(row: &Row<'_>) -> Result<RunRecord, StoreError> {
     })
 }
 
-/// Decodes a `seq, at, event` journal row of `run_id`.
-pub(crate) fn entry_from_row(row: &Row<'_>, run_id: RunId) -> Result<JournalEntry, StoreError> {
+/// One event of a batch row (see migration 7): its time and its text.
+#[derive(serde::Deserialize)]
+struct Packed {
+    #[serde(with = "weft_store_api::rfc3339")]
+    at: DateTime<Utc>,
+    event: weft_store_api::EventJson,
+}
+
+/// Writes the text of a batch row: `[{"at": …, "event": …}, …]`, from entries already encoded.
+pub(crate) fn pack<'a>(entries: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    let mut out = String::with_capacity(1024);
+    out.push('[');
+    for (i, (at, event)) in entries.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"at\":\"");
+        out.push_str(at);
+        out.push_str("\",\"event\":");
+        out.push_str(event);
+        out.push('}');
+    }
+    out.push(']');
+    out
+}
+
+/// Decodes a `seq, at, event, entries` journal row of `run_id` into `out`: one entry, or the
+/// `entries` entries of a batch row.
+pub(crate) fn entries_from_row(
+    row: &Row<'_>,
+    run_id: RunId,
+    out: &mut Vec<JournalEntry>,
+) -> Result<(), StoreError> {
     let bad = |detail: String| StoreError::Database(format!("journal of run {run_id}: {detail}"));
     let seq = match row.get_ref(0).map_err(|e| bad(e.to_string()))? {
         ValueRef::Integer(n) if n > 0 => n as u64,
         other => return Err(bad(format!("column seq: invalid value {other:?}"))),
     };
+    let count = match row.get_ref(3).map_err(|e| bad(e.to_string()))? {
+        ValueRef::Integer(n) if n > 0 => n as u64,
+        other => return Err(bad(format!("column entries: invalid value {other:?}"))),
+    };
     let what = format!("journal of run {run_id} at seq {seq}");
-    Ok(JournalEntry {
-        seq,
-        at: req_parsed(row, 1, &what, "at", parse_ts)?,
-        event: req_parsed(row, 2, &what, "event", |s| {
-            serde_json::value::RawValue::from_string(s.to_owned()).map_err(|e| e.to_string())
-        })?,
-    })
+    if count == 1 {
+        out.push(JournalEntry {
+            seq,
+            at: req_parsed(row, 1, &what, "at", parse_ts)?,
+            event: req_parsed(row, 2, &what, "event", |s| {
+                serde_json::value::RawValue::from_string(s.to_owned()).map_err(|e| e.to_string())
+            })?,
+        });
+        return Ok(());
+    }
+    let packed: Vec<Packed> = req_parsed(row, 2, &what, "event", |s| {
+        serde_json::from_str(s).map_err(|e| e.to_string())
+    })?;
+    if packed.len() as u64 != count {
+        return Err(bad(format!(
+            "the row at seq {seq} holds {} events, not {count}",
+            packed.len()
+        )));
+    }
+    out.extend(packed.into_iter().enumerate().map(|(i, p)| JournalEntry {
+        seq: seq + i as u64,
+        at: p.at,
+        event: p.event,
+    }));
+    Ok(())
 }
 
 /// Decodes a stored run status (for narrow queries).

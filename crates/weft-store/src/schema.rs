@@ -20,10 +20,14 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (5, include_str!("../migrations/sqlite/0005_favorites.sql")),
     (6, include_str!("../migrations/sqlite/0006_threads.sql")),
+    (
+        7,
+        include_str!("../migrations/sqlite/0007_journal_batches.sql"),
+    ),
 ];
 
 /// The schema version this build creates and understands.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// How long a connection waits for another process's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);

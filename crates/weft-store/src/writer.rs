@@ -366,18 +366,7 @@ fn apply_batch(conn: &Connection, b: &EncodedBatch) -> StoreResult<()> {
         }
         prev = e.seq;
     }
-    if !b.entries.is_empty() {
-        let mut insert = conn
-            .prepare_cached("INSERT INTO journal (run_id, seq, at, event) VALUES (?1, ?2, ?3, ?4)")
-            .map_err(db("preparing a journal insert"))?;
-        for e in &b.entries {
-            // In range: checked by `encode`.
-            let seq = e.seq as i64;
-            insert
-                .execute((&b.id, seq, &e.at, e.event.get()))
-                .map_err(db("appending to the journal"))?;
-        }
-    }
+    insert_entries(conn, &b.id, &b.entries)?;
     let last_seq = prev as i64;
     match &b.update {
         Some(u) => {
@@ -496,15 +485,30 @@ fn insert_written_run(
         ])
     })
     .map_err(db("creating a run with its first write"))?;
-    if !b.entries.is_empty() {
-        let mut insert = conn
-            .prepare_cached("INSERT INTO journal (run_id, seq, at, event) VALUES (?1, ?2, ?3, ?4)")
-            .map_err(db("preparing a journal insert"))?;
-        for e in &b.entries {
-            insert
-                .execute((&b.id, e.seq as i64, &e.at, e.event.get()))
-                .map_err(db("appending to the journal"))?;
-        }
+    insert_entries(conn, &b.id, &b.entries)
+}
+
+/// Appends a batch's entries (already checked to continue the journal): one row for a single
+/// entry, one batch row (see migration 7) for several.
+fn insert_entries(conn: &Connection, id: &str, entries: &[EncodedEntry]) -> StoreResult<()> {
+    let (first, single) = match entries {
+        [] => return Ok(()),
+        [only] => (only, true),
+        [first, ..] => (first, false),
+    };
+    // In range: checked by `encode`.
+    let seq = first.seq as i64;
+    if single {
+        conn.prepare_cached("INSERT INTO journal (run_id, seq, at, event) VALUES (?1, ?2, ?3, ?4)")
+            .and_then(|mut s| s.execute((id, seq, &first.at, first.event.get())))
+            .map_err(db("appending to the journal"))?;
+        return Ok(());
     }
-    Ok(())
+    let packed = crate::rows::pack(entries.iter().map(|e| (e.at.as_str(), e.event.get())));
+    conn.prepare_cached(
+        "INSERT INTO journal (run_id, seq, at, event, entries) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )
+    .and_then(|mut s| s.execute((id, seq, &first.at, &packed, entries.len() as i64)))
+    .map_err(db("appending to the journal"))
+    .map(|_| ())
 }
