@@ -53,6 +53,10 @@ pub enum DriveOutcome {
 
 struct Executor {
     inner: Arc<Inner>,
+    /// The run's services (child runs, credentials), shared by its steps.
+    run_services: Arc<dyn EngineServices>,
+    /// The scope, shared by the steps' services.
+    shared_scope: Arc<TenantScope>,
     /// What every live event of this run carries.
     source: EventSource,
     scope: TenantScope,
@@ -162,6 +166,8 @@ pub(crate) async fn drive(
     };
     let (step_tx, step_rx) = mpsc::unbounded_channel();
     let mut ex = Executor {
+        run_services: inner.services_for(scope.clone(), run_id),
+        shared_scope: Arc::new(scope.clone()),
         source: EventSource::of(&scope, &record),
         step_tx,
         step_rx,
@@ -466,9 +472,9 @@ impl Executor {
     /// The services of one attempt: the run's, plus checkpoints recorded by earlier attempts.
     fn step_services(&self, node: usize, attempt: u32) -> Arc<dyn EngineServices> {
         Arc::new(StepServices {
-            base: self.inner.services_for(self.scope.clone(), self.record.id),
+            base: self.run_services.clone(),
             inner: self.inner.clone(),
-            scope: self.scope.clone(),
+            scope: self.shared_scope.clone(),
             node,
             attempt,
             seeded: self.state.steps[node].checkpoints.clone(),

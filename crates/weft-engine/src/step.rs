@@ -145,7 +145,9 @@ pub async fn run_attempt(mut plan: AttemptPlan) -> AttemptDone {
             attempt: plan.attempt,
             idempotency_key: format!("{}/{}", plan.run_id, spec.id),
         },
-        plan.cancel.child_token(),
+        // The attempt's own token (a child of the run's): cancelling it when the step ends
+        // stops what the node left running, and nothing else.
+        plan.cancel.clone(),
         started_at.timestamp_millis(),
         spec.params.clone(),
         spec.compiled.clone(),
@@ -198,6 +200,8 @@ pub async fn run_attempt(mut plan: AttemptPlan) -> AttemptDone {
         } => r,
         _ = plan.cancel.cancelled() => Err(NodeError::permanent("cancelled", "the step was cancelled")),
     };
+    // Whether the run was cancelled, read before the attempt's token is cancelled below.
+    let run_cancelled = plan.cancel.is_cancelled();
     ctx.cancel.cancel();
     let mut logs = ctx.take_logs();
     let mut result = result;
@@ -235,12 +239,12 @@ pub async fn run_attempt(mut plan: AttemptPlan) -> AttemptDone {
                 .unwrap_or_else(|| RetryPolicy::with_attempts(1));
             let retry_at = (error.is_transient()
                 && plan.attempt < policy.max_attempts
-                && !plan.cancel.is_cancelled())
-            .then(|| {
-                let r: f64 = rand::rng().random();
-                let delay = retry_delay(&policy, plan.attempt + 1, error.retry_after, r);
-                Utc::now() + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX)
-            });
+                && !run_cancelled)
+                .then(|| {
+                    let r: f64 = rand::rng().random();
+                    let delay = retry_delay(&policy, plan.attempt + 1, error.retry_after, r);
+                    Utc::now() + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX)
+                });
             AttemptOutcome::Failed { error, retry_at }
         }
     };

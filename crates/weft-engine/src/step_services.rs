@@ -59,7 +59,7 @@ pub(crate) enum StepMessage {
 pub(crate) struct StepServices {
     pub(crate) base: Arc<dyn EngineServices>,
     pub(crate) inner: Arc<Inner>,
-    pub(crate) scope: TenantScope,
+    pub(crate) scope: Arc<TenantScope>,
     pub(crate) node: usize,
     pub(crate) attempt: u32,
     /// Checkpoints of earlier attempts.
