@@ -10,6 +10,7 @@ import { toastError } from "./stores/toasts";
 
 // The builder (React Flow, dagre, the schema validator) loads when a workflow is opened, so
 // signing in and the workflows list stay small.
+const RunPage = lazy(() => import("./pages/RunPage").then((m) => ({ default: m.RunPage })));
 const BuilderPage = lazy(() => import("./pages/BuilderPage").then((m) => ({ default: m.BuilderPage })));
 
 function Loading() {
@@ -50,6 +51,7 @@ const router = createBrowserRouter([
           { path: "/workflows", element: <WorkflowsPage /> },
           { path: "/workflows/:id", element: <Suspense fallback={<Loading />}><BuilderPage /></Suspense> },
           { path: "/executions", element: <ExecutionsPage /> },
+          { path: "/executions/:runId", element: <Suspense fallback={<Loading />}><RunPage /></Suspense> },
           { path: "*", element: <NotFound /> },
         ],
       },

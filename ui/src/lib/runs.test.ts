@@ -12,6 +12,7 @@ import {
   foldAttempts,
   formatDuration,
   inferTable,
+  runTrigger,
   stepInput,
 } from "./runs";
 
@@ -234,5 +235,18 @@ describe("inferTable", () => {
     expect(cellText(null)).toBe("null");
     expect(cellText({ a: [1, 2] })).toBe('{"a":[1,2]}');
     expect(cellText("x".repeat(200), 10)).toBe("xxxxxxxxx…");
+  });
+});
+
+describe("runTrigger", () => {
+  it("reads the trigger from the idempotency key, the parent or the webhook item", () => {
+    expect(runTrigger({ idempotencyKey: "schedule/s1/2026-01-01T00:00:00Z" })).toBe("schedule");
+    expect(runTrigger({ idempotencyKey: "webhook/wf/abc" })).toBe("webhook");
+    expect(runTrigger({ idempotencyKey: "after/r/wf/t" })).toBe("afterRun");
+    expect(runTrigger({ parentRunId: "p", idempotencyKey: "schedule/x" })).toBe("subWorkflow");
+    expect(runTrigger({ input: [{ method: "POST", path: "/x", params: {}, query: {}, headers: {}, body: null }] })).toBe("webhook");
+    expect(runTrigger({ input: [{ method: "POST" }] })).toBe("manual");
+    expect(runTrigger({ idempotencyKey: "mine", input: [] })).toBe("manual");
+    expect(runTrigger({})).toBe("manual");
   });
 });

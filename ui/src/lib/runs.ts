@@ -406,3 +406,36 @@ export function statusTone(status: string): "success" | "danger" | "warning" | "
       return "neutral";
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Triggers
+
+export type TriggerKind = "schedule" | "webhook" | "afterRun" | "subWorkflow" | "manual";
+
+/**
+ * How a run started, as far as its record tells: schedules, webhooks (with an idempotency key)
+ * and run-completed triggers prefix the idempotency key they set; a sub-workflow child has a
+ * parent; a webhook without a key is known by the shape of its one input item. Everything
+ * else was started by hand or through the API.
+ */
+export function runTrigger(run: { parentRunId?: string | null; idempotencyKey?: string | null; input?: unknown }): TriggerKind {
+  const key = run.idempotencyKey ?? "";
+  if (run.parentRunId) return "subWorkflow";
+  if (key.startsWith("schedule/")) return "schedule";
+  if (key.startsWith("webhook/")) return "webhook";
+  if (key.startsWith("after/")) return "afterRun";
+  const input = run.input;
+  if (Array.isArray(input) && input.length === 1 && isPlainObject(input[0])) {
+    const item = input[0];
+    if (["method", "path", "headers", "query", "body"].every((k) => k in item)) return "webhook";
+  }
+  return "manual";
+}
+
+export const TRIGGER_LABEL: Record<TriggerKind, string> = {
+  schedule: "Schedule",
+  webhook: "Webhook",
+  afterRun: "After a run",
+  subWorkflow: "Sub-workflow",
+  manual: "Manual / API",
+};

@@ -1,6 +1,6 @@
 import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
 import { useEffect, useState } from "react";
-import { useBlocker, useParams } from "react-router";
+import { Link, useBlocker, useParams } from "react-router";
 import { Icon } from "../components/Icon";
 import { Canvas, useAddItem } from "../builder/Canvas";
 import { NodePalette } from "../builder/NodePalette";
@@ -169,6 +169,11 @@ function Builder() {
             <Icon name="fit" size={14} />
           </button>
         </div>
+        {workflow && (
+          <Link className="btn btn-sm btn-ghost" to={`/executions?workflow=${encodeURIComponent(workflow.id)}`} title="Runs of this workflow">
+            <Icon name="bolt" size={14} /> Executions
+          </Link>
+        )}
         <button
           className={`btn btn-sm ${styles.status} ${errors > 0 ? styles.statusError : warnings > 0 ? styles.statusWarning : styles.statusOk}`}
           onClick={() => setProblemsOpen((o) => !o)}

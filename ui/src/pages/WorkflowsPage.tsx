@@ -295,7 +295,12 @@ export function WorkflowsPage() {
                     <span className="badge">Draft</span>
                   )}
                 </td>
-                <td className={styles.muted}>v{w.latestVersion}</td>
+                <td className={styles.muted}>
+                  v{w.latestVersion}
+                  <a className={styles.runsLink} href={`/executions?workflow=${w.id}`} onClick={(e) => { e.preventDefault(); navigate(`/executions?workflow=${encodeURIComponent(w.id)}`); }} aria-label={`Executions of ${w.name}`} title="Executions">
+                    <Icon name="bolt" size={13} /> Runs
+                  </a>
+                </td>
                 <td className={styles.muted} title={new Date(w.updatedAt).toLocaleString()}>{relativeTime(w.updatedAt)}</td>
               </tr>
             ))}
