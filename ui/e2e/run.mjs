@@ -10,88 +10,17 @@
 // and bulk-exports on the workflows page; signs out. Fails on any console error (a CSP
 // violation is one), page error or failed request. Screenshots of each screen go to
 // e2e/artifacts/ (gitignored).
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { chromium } from "playwright-core";
-
-const here = dirname(fileURLToPath(import.meta.url));
-const artifacts = join(here, "artifacts");
-const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
-const argWeft = process.argv.indexOf("--weft");
-const weftBin = argWeft > 0 ? process.argv[argWeft + 1] : process.env.WEFT_BIN;
-const TIMEOUT_MS = 20_000;
-const FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts weft serve; resolves once it listens, with the sign-in link and API key it printed. */
-async function startWeft(dataDir) {
-  const port = await freePort();
-  const child = spawn(weftBin, ["serve", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir, "--shutdown-grace", "2s"], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" },
-  });
-  const out = { loginUrl: null, apiKey: null };
-  const log = [];
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`weft serve did not start in 60 s:\n${log.join("\n")}`)), 60_000);
-    child.on("exit", (code) => reject(new Error(`weft serve exited with ${code}:\n${log.join("\n")}`)));
-    createInterface({ input: child.stdout }).on("line", (line) => {
-      log.push(line);
-      const key = /API key \(shown once, keep it safe\): (\S+)/.exec(line);
-      if (key) out.apiKey = key[1];
-      const link = /Sign in \(one use, 24 hours\):\s+(\S+)/.exec(line);
-      if (link) out.loginUrl = link[1];
-    });
-    createInterface({ input: child.stderr }).on("line", (line) => {
-      log.push(line);
-      if (line.includes("weft is listening on")) {
-        const wait = setInterval(() => {
-          if (out.loginUrl) {
-            clearInterval(wait);
-            clearTimeout(timer);
-            resolve({ child, origin: `http://127.0.0.1:${port}`, ...out, log });
-          }
-        }, 20);
-      }
-    });
-  });
-}
+import { FLAGS, TIMEOUT_MS, artifacts, executablePath, shot, signIn, startWeft, weftBin } from "./lib.mjs";
 
 const problems = [];
 let step = "start";
 let currentPage = null;
 function check(condition, what) {
   if (!condition) throw new Error(`check failed (${step}): ${what}`);
-}
-
-async function shot(page, name) {
-  const path = join(artifacts, `${name}.png`);
-  await page.screenshot({ path });
-  console.log(`  screenshot: ${path}`);
 }
 
 /** Drags a palette entry onto the canvas at (x, y) relative to the canvas. */
@@ -184,9 +113,8 @@ async function main() {
     await shot(page, "01-sign-in");
 
     step = "sign in with the one-time link";
-    const response = await page.goto(weft.loginUrl);
+    const response = await signIn(page, weft);
     check(response.ok(), `the link lands on the UI (${response.status()})`);
-    await page.waitForURL(/\/workflows$/);
     await page.getByRole("heading", { name: "Workflows", exact: true }).waitFor();
     await page.getByRole("button", { name: /^Account:/ }).click();
     await page.getByTestId("signed-in-user").waitFor();

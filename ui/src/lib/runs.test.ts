@@ -9,6 +9,7 @@ import {
   cellText,
   criticalPath,
   durationMs,
+  parseTime,
   foldAttempts,
   formatDuration,
   inferTable,
@@ -50,6 +51,13 @@ describe("formatDuration", () => {
     expect(formatDuration(undefined)).toBe("—");
     expect(formatDuration(Number.NaN)).toBe("—");
     expect(formatDuration(-5)).toBe("0 ms");
+  });
+  it("keeps the microseconds the server writes", () => {
+    expect(parseTime("2026-01-01T00:00:00.000250Z") - T0).toBeCloseTo(0.25, 3);
+    expect(parseTime("2026-01-01T00:00:01.5Z") - T0).toBe(1500);
+    expect(parseTime("2026-01-01T00:00:00Z")).toBe(T0);
+    expect(parseTime("nope")).toBeNaN();
+    expect(durationMs("2026-01-01T00:00:00.000100Z", "2026-01-01T00:00:00.000900Z")).toBeCloseTo(0.8, 3);
   });
   it("measures from start to end, or to now while open", () => {
     expect(durationMs(at(0), at(1500))).toBe(1500);
@@ -100,6 +108,17 @@ describe("assignLanes", () => {
     expect(roomy.lanes.get("b")).toBe(1);
     expect(roomy.lanes.get("c")).toBe(0);
   });
+  it("moves label boxes that would pass the end of the axis to end there", () => {
+    const spans = [
+      { id: "a", start: 0, end: 85 },
+      { id: "b", start: 95, end: 100 },
+    ];
+    // b's box is drawn over [80, 100]: it overlaps a.
+    const { lanes, count } = assignLanes(spans, 20, 100);
+    expect(count).toBe(2);
+    expect(lanes.get("b")).toBe(1);
+    expect(assignLanes(spans, 20).count).toBe(1);
+  });
   it("handles no spans", () => {
     expect(assignLanes([]).count).toBe(0);
   });
@@ -121,6 +140,10 @@ describe("criticalPath", () => {
   it("switches branch when the other one is slower", () => {
     const slowAudit = spans.map((s) => (s.id === "audit" ? { ...s, end: 88 } : s.id === "merge" ? { ...s, start: 88, end: 92 } : s));
     expect(criticalPath(slowAudit, edges)).toEqual(["start", "audit", "merge"]);
+  });
+  it("prefers the later-starting step on a tie, so a zero-length last step ends the path", () => {
+    const tie = [{ id: "a", start: 0, end: 5 }, { id: "z", start: 5, end: 5 }];
+    expect(criticalPath(tie, [edge("a", "z")])).toEqual(["a", "z"]);
   });
   it("uses timing alone when the edges are unknown", () => {
     expect(criticalPath(spans, null)).toEqual(["start", "fetch", "enrich", "merge"]);

@@ -66,11 +66,23 @@ export function formatDuration(ms: number | null | undefined): string {
   return `${Math.floor(totalH / 24)} d ${totalH % 24} h`;
 }
 
+/**
+ * An RFC 3339 time in milliseconds since the epoch, keeping the fraction of a millisecond the
+ * server writes (steps a few microseconds apart stay in order). NaN when it is not a time.
+ */
+export function parseTime(iso: string): number {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return ms;
+  const frac = /\.(\d+)/.exec(iso)?.[1];
+  if (!frac || frac.length <= 3) return ms;
+  return ms + Number(`0.${frac.slice(3)}`);
+}
+
 /** Milliseconds between two RFC 3339 times; `end` missing means `now`. */
 export function durationMs(start: string | null | undefined, end: string | null | undefined, now: number = Date.now()): number | null {
   if (!start) return null;
-  const a = Date.parse(start);
-  const b = end ? Date.parse(end) : now;
+  const a = parseTime(start);
+  const b = end ? parseTime(end) : now;
   if (Number.isNaN(a) || Number.isNaN(b)) return null;
   return Math.max(0, b - a);
 }
@@ -91,15 +103,18 @@ export interface Span {
  * `minWidth` reserves room for a label: a span occupies at least that much time when lanes
  * are compared (a 1 ms step still needs its name to be readable). Spans are taken in start
  * order (ties: the longer first, then by id), so the result does not depend on input order.
+ * A label box that would pass `axisEnd` is moved left to end there (as the timeline draws it).
  * Returns the lane of every span id and the number of lanes.
  */
-export function assignLanes(spans: Span[], minWidth = 0): { lanes: Map<string, number>; count: number } {
+export function assignLanes(spans: Span[], minWidth = 0, axisEnd = Number.POSITIVE_INFINITY): { lanes: Map<string, number>; count: number } {
   const order = [...spans].sort((a, b) => a.start - b.start || (b.end - b.start) - (a.end - a.start) || a.id.localeCompare(b.id));
   const laneEnds: number[] = [];
   const lanes = new Map<string, number>();
   for (const s of order) {
-    const occupiedUntil = Math.max(s.end, s.start + minWidth);
-    let lane = laneEnds.findIndex((end) => end <= s.start);
+    // Near the end of the axis the label box is drawn leftwards from the end.
+    const from = Math.min(s.start, Math.max(0, axisEnd - minWidth));
+    const occupiedUntil = Math.max(s.end, from + minWidth);
+    let lane = laneEnds.findIndex((end) => end <= from);
     if (lane < 0) {
       lane = laneEnds.length;
       laneEnds.push(occupiedUntil);
@@ -129,8 +144,11 @@ export function criticalPath(spans: Span[], edges: FlowEdge[] | null): string[] 
     if (!list.includes(e.from.node)) list.push(e.from.node);
     upstream.set(e.to.node, list);
   }
+  // The one that finished last; on a tie the one that started last (a zero-length step after
+  // its upstream), then by id.
+  const later = (s: Span, best: Span) => s.end > best.end || (s.end === best.end && (s.start > best.start || (s.start === best.start && s.id < best.id)));
   const latest = (candidates: Span[]): Span | undefined =>
-    candidates.reduce<Span | undefined>((best, s) => (!best || s.end > best.end || (s.end === best.end && s.id < best.id) ? s : best), undefined);
+    candidates.reduce<Span | undefined>((best, s) => (!best || later(s, best) ? s : best), undefined);
   let current = latest([...byId.values()]);
   const path: string[] = [];
   const seen = new Set<string>();
@@ -188,18 +206,18 @@ export function buildTimeline(
 ): Timeline {
   const started = steps.filter((s) => s.startedAt);
   const notStarted = steps.filter((s) => !s.startedAt);
-  const t0 = runStart ? Date.parse(runStart) : Math.min(...started.map((s) => Date.parse(s.startedAt as string)));
+  const t0 = runStart ? parseTime(runStart) : Math.min(...started.map((s) => parseTime(s.startedAt as string)));
   const raw = started.map((s) => {
-    const a = Date.parse(s.startedAt as string);
+    const a = parseTime(s.startedAt as string);
     const open = !s.finishedAt;
-    const b = s.finishedAt ? Date.parse(s.finishedAt) : now;
+    const b = s.finishedAt ? parseTime(s.finishedAt) : now;
     const reused = Number.isFinite(t0) && a < t0;
     return { s, start: reused ? 0 : a - t0, end: reused ? 0 : Math.max(a, b) - t0, open, reused };
   });
-  const runEndMs = runEnd ? Date.parse(runEnd) - t0 : now - t0;
+  const runEndMs = runEnd ? parseTime(runEnd) - t0 : now - t0;
   const span = Math.max(1, runEndMs, ...raw.map((r) => r.end));
   const spans: Span[] = raw.map((r) => ({ id: r.s.node, start: r.start, end: r.end }));
-  const { lanes, count } = assignLanes(spans, span * labelFraction);
+  const { lanes, count } = assignLanes(spans, span * labelFraction, span);
   const path = criticalPath(spans.filter((_, i) => !raw[i]?.reused), edges);
   const onPath = new Set(path);
   return {

@@ -102,11 +102,17 @@ export function ExecutionsPage() {
 
   useEffect(() => void load(), [load]);
 
+  // The workflows for the filters; read again when a run of a workflow not seen yet shows up.
+  const [workflowsStamp, setWorkflowsStamp] = useState(0);
   useEffect(() => {
     call(api.GET("/api/v1/workflows", { params: { query: { limit: 500 } } }))
       .then((p) => setWorkflows(p.items))
       .catch(() => setWorkflows([]));
-  }, []);
+  }, [workflowsStamp]);
+  const unknownWorkflow = page?.items.some((r) => r.workflowId && !workflows.some((w) => w.id === r.workflowId)) ?? false;
+  useEffect(() => {
+    if (unknownWorkflow) setWorkflowsStamp((n) => n + 1);
+  }, [unknownWorkflow]);
 
   // Live: the organization's events reload the first page (at most every 700 ms); later pages
   // stay put while one reads them. Durations of unfinished runs tick every second.
@@ -272,8 +278,8 @@ export function ExecutionsPage() {
                     <td className={styles.mono}>{r.startedAt ? formatDuration(durationMs(r.startedAt, r.finishedAt, now)) : "queued"}</td>
                     <td className={styles.muted}>{trigger}</td>
                     <td>
-                      <a className={styles.mono} href={`/executions/${r.id}`} tabIndex={-1} onClick={(e) => { e.preventDefault(); navigate(`/executions/${r.id}`); }}>
-                        {r.id.slice(0, 8)}
+                      <a className={styles.mono} href={`/executions/${r.id}`} tabIndex={-1} title={r.id} onClick={(e) => { e.preventDefault(); navigate(`/executions/${r.id}`); }}>
+                        …{r.id.slice(-8)}
                       </a>
                     </td>
                   </tr>

@@ -20,6 +20,7 @@ import {
   formatDuration,
   isTerminal,
   outputByPort,
+  parseTime,
   runTrigger,
   stepInput,
 } from "../lib/runs";
@@ -30,6 +31,9 @@ import styles from "./Executions.module.css";
 type Run = Schemas["RunDto"];
 interface DocNode { id: string; name?: string; type?: string }
 interface Doc { nodes?: DocNode[]; edges?: FlowEdge[] }
+
+/** The part of the axis a bar's label needs (lanes are packed with it). */
+const LABEL_PERCENT = 16;
 
 const BAR_COLORS: Record<string, [string, string]> = {
   succeeded: ["var(--success)", "var(--success-bg)"],
@@ -171,7 +175,7 @@ export function RunPage() {
     [steps, attempts],
   );
   const timeline = useMemo(
-    () => (run ? buildTimeline(timelineSteps, edges, run.startedAt ?? run.createdAt, run.finishedAt ?? null, now) : null),
+    () => (run ? buildTimeline(timelineSteps, edges, run.startedAt ?? run.createdAt, run.finishedAt ?? null, now, LABEL_PERCENT / 100) : null),
     [timelineSteps, edges, run, now],
   );
 
@@ -187,7 +191,8 @@ export function RunPage() {
   const current = steps.find((s) => s.node === selected)
     ?? awaitingSteps[0]
     ?? failedStep
-    ?? [...steps].filter((s) => s.startedAt).sort((a, b) => (a.finishedAt ?? "~").localeCompare(b.finishedAt ?? "~")).pop()
+    ?? steps.find((s) => s.status === "sleeping" || s.status === "running")
+    ?? [...steps].filter((s) => s.finishedAt).sort((a, b) => parseTime(a.finishedAt as string) - parseTime(b.finishedAt as string)).pop()
     ?? steps[0];
 
   async function control(what: "cancel" | "pause" | "resume") {
@@ -334,6 +339,9 @@ export function RunPage() {
                   const [bar, bg] = BAR_COLORS[b.status] ?? ["var(--text-faint)", "var(--bg-active)"];
                   const left = (b.start / timeline.span) * 100;
                   const width = ((b.end - b.start) / timeline.span) * 100;
+                  // The button is at least as wide as a label; near the end it ends at the end.
+                  const boxWidth = Math.max(width, LABEL_PERCENT);
+                  const boxLeft = Math.min(left, 100 - boxWidth);
                   const label = names.get(b.node) ?? b.node;
                   const stepAttempts = attempts.get(b.node) ?? [];
                   const d = b.reused ? "kept" : formatDuration(b.end - b.start);
@@ -341,7 +349,7 @@ export function RunPage() {
                     <button
                       key={b.node}
                       className={styles.barBtn}
-                      style={{ left: `${left}%`, width: `max(${Math.max(width, 0)}%, 16%)`, maxWidth: `${100 - left}%`, "--bar": bar, "--bar-bg": bg } as CSSProperties}
+                      style={{ left: `${boxLeft}%`, width: `${boxWidth}%`, "--bar": bar, "--bar-bg": bg } as CSSProperties}
                       data-critical={b.critical}
                       data-open={b.open}
                       data-reused={b.reused}
@@ -351,11 +359,11 @@ export function RunPage() {
                       title={`${label} (${b.status}) ${d}`}
                       onClick={() => selectStep(b.node)}
                     >
-                      <span className={styles.fill} style={{ width: width > 0 ? `${Math.min(100, (width / Math.max(width, 16)) * 100)}%` : "3px" }}>
+                      <span className={styles.fill} style={{ left: `${((left - boxLeft) / boxWidth) * 100}%`, width: `${(width / boxWidth) * 100}%` }}>
                         {stepAttempts.length > 1 && !b.reused && b.end > b.start && stepAttempts.map((a) => {
-                          const s = a.startedAt ? Date.parse(a.startedAt) : NaN;
-                          const e = a.finishedAt ? Date.parse(a.finishedAt) : now;
-                          const t0 = Date.parse(run.startedAt ?? run.createdAt) + b.start;
+                          const s = a.startedAt ? parseTime(a.startedAt) : NaN;
+                          const e = a.finishedAt ? parseTime(a.finishedAt) : now;
+                          const t0 = parseTime(run.startedAt ?? run.createdAt) + b.start;
                           if (Number.isNaN(s)) return null;
                           return (
                             <span
@@ -366,7 +374,7 @@ export function RunPage() {
                           );
                         })}
                       </span>
-                      <span className={styles.barLabel}>
+                      <span className={styles.barLabel} style={boxLeft < left ? { marginLeft: "auto", paddingRight: `calc(${((boxLeft + boxWidth - left) / boxWidth) * 100}% + 6px)` } : undefined}>
                         {label}
                         <small>{d}</small>
                       </span>
@@ -480,7 +488,7 @@ function StepPanel(props: {
   const shownAttempts: Attempt[] = attempts.length > 0 ? attempts : step.attempts > 0
     ? [{ attempt: step.attempts, status: step.status === "succeeded" ? "succeeded" : step.status === "failed" ? "failed" : "running", startedAt: step.startedAt, finishedAt: step.finishedAt, ...(step.error ? { error: step.error } : {}) }]
     : [];
-  const reused = step.startedAt !== null && Date.parse(step.startedAt) < Date.parse(run.startedAt ?? run.createdAt);
+  const reused = step.startedAt !== null && parseTime(step.startedAt) < parseTime(run.startedAt ?? run.createdAt);
   const tabs: [StepTab, string][] = [
     ["output", "Output"],
     ["input", "Input"],

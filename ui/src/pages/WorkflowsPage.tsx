@@ -276,7 +276,7 @@ export function WorkflowsPage() {
                   </button>
                 </td>
                 <td>
-                  <a className={styles.name} href={`/workflows/${w.id}`} onClick={(e) => { e.preventDefault(); navigate(`/workflows/${w.id}`); }}>
+                  <a className={styles.name} id={`wf-name-${w.id}`} href={`/workflows/${w.id}`} onClick={(e) => { e.preventDefault(); navigate(`/workflows/${w.id}`); }}>
                     {w.name}
                   </a>
                   {w.description && <div className={styles.description}>{w.description}</div>}
@@ -297,7 +297,7 @@ export function WorkflowsPage() {
                 </td>
                 <td className={styles.muted}>
                   v{w.latestVersion}
-                  <a className={styles.runsLink} href={`/executions?workflow=${w.id}`} onClick={(e) => { e.preventDefault(); navigate(`/executions?workflow=${encodeURIComponent(w.id)}`); }} aria-label={`Executions of ${w.name}`} title="Executions">
+                  <a className={styles.runsLink} href={`/executions?workflow=${w.id}`} onClick={(e) => { e.preventDefault(); navigate(`/executions?workflow=${encodeURIComponent(w.id)}`); }} aria-describedby={`wf-name-${w.id}`} title="Executions of this workflow">
                     <Icon name="bolt" size={13} /> Runs
                   </a>
                 </td>
