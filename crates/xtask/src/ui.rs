@@ -6,7 +6,8 @@
 //!    build script does the same before `vite build`).
 //! 3. `npm run check:api`: `src/api/schema.gen.ts` is what openapi-typescript makes of
 //!    `src/api/openapi.json` (whose own freshness `cargo test -p weft-server` checks).
-//! 4. `tsc --noEmit` (strict), 5. Vitest, 6. `e2e/run.mjs` with the debug `weft`.
+//! 4. `tsc --noEmit` (strict), 5. Vitest, 6. every end-to-end scenario `e2e/*.mjs` (but the
+//!    shared `e2e/lib.mjs`), one after the other, with the debug `weft`.
 
 use crate::{root, run};
 use std::path::Path;
@@ -34,15 +35,41 @@ pub(crate) fn test(weft: &Path) -> Result<(), String> {
             weft.display()
         ));
     }
-    let mut e2e = Command::new("node");
-    e2e.current_dir(&ui)
-        .arg("e2e/run.mjs")
-        .arg("--weft")
-        .arg(weft);
-    run(
-        e2e,
-        "ui: end-to-end in Chromium (screenshots in ui/e2e/artifacts)",
-    )
+    for scenario in e2e_scenarios(&ui.join("e2e"))? {
+        let mut e2e = Command::new("node");
+        e2e.current_dir(&ui)
+            .arg(format!("e2e/{scenario}"))
+            .arg("--weft")
+            .arg(weft);
+        run(
+            e2e,
+            &format!("ui: end-to-end {scenario} in Chromium (screenshots in ui/e2e/artifacts)"),
+        )?;
+    }
+    Ok(())
+}
+
+/// The end-to-end scenarios: every `e2e/*.mjs` but the shared `lib.mjs`, in name order (run
+/// one after the other: each starts its own `weft serve` and browser).
+fn e2e_scenarios(dir: &Path) -> Result<Vec<String>, String> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".mjs") && name != "lib.mjs" && entry.path().is_file() {
+            names.push(name);
+        }
+    }
+    names.sort();
+    if names.is_empty() {
+        return Err(format!(
+            "no end-to-end scenario (*.mjs) in {}",
+            dir.display()
+        ));
+    }
+    Ok(names)
 }
 
 fn ensure_chromium() -> Result<(), String> {

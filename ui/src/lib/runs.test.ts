@@ -10,9 +10,11 @@ import {
   criticalPath,
   durationMs,
   parseTime,
+  settleSteps,
   foldAttempts,
   formatDuration,
   inferTable,
+  labelBefore,
   runTrigger,
   stepInput,
 } from "./runs";
@@ -108,16 +110,26 @@ describe("assignLanes", () => {
     expect(roomy.lanes.get("b")).toBe(1);
     expect(roomy.lanes.get("c")).toBe(0);
   });
-  it("moves label boxes that would pass the end of the axis to end there", () => {
+  it("lanes a bar at the end of the axis by its label drawn before it", () => {
     const spans = [
       { id: "a", start: 0, end: 85 },
       { id: "b", start: 95, end: 100 },
     ];
-    // b's box is drawn over [80, 100]: it overlaps a.
+    // b's label is drawn over [75, 95]: it overlaps a.
     const { lanes, count } = assignLanes(spans, 20, 100);
     expect(count).toBe(2);
     expect(lanes.get("b")).toBe(1);
     expect(assignLanes(spans, 20).count).toBe(1);
+  });
+  it("puts the label before a bar at the end, and lanes by that", () => {
+    expect(labelBefore(95, 20, 100)).toBe(true);
+    expect(labelBefore(50, 20, 100)).toBe(false);
+    expect(labelBefore(0, 200, 100)).toBe(false); // nothing before the start
+    // c's label goes over [70, 90] before it: clear of a (ends 60) but not of b (ends 80).
+    const { lanes, count } = assignLanes([{ id: "a", start: 0, end: 60 }, { id: "b", start: 60, end: 80 }, { id: "c", start: 90, end: 92 }], 20, 100);
+    expect(lanes.get("b")).toBe(0);
+    expect(lanes.get("c")).toBe(1);
+    expect(count).toBe(2);
   });
   it("handles no spans", () => {
     expect(assignLanes([]).count).toBe(0);
@@ -271,5 +283,25 @@ describe("runTrigger", () => {
     expect(runTrigger({ input: [{ method: "POST" }] })).toBe("manual");
     expect(runTrigger({ idempotencyKey: "mine", input: [] })).toBe("manual");
     expect(runTrigger({})).toBe("manual");
+  });
+});
+
+describe("settleSteps", () => {
+  const steps = [
+    step("a", 0, 5),
+    step("b", 5, null, { status: "sleeping", wakeAt: at(60_000) }),
+    step("c", 5, null, { status: "awaiting", awaiting: { message: "ok?" } }),
+    step("d", null, null, { status: "pending" }),
+  ];
+  it("leaves an unfinished run alone", () => {
+    expect(settleSteps(steps, "waiting", null)).toBe(steps);
+  });
+  it("ends the open steps of a cancelled run with it", () => {
+    const s = settleSteps(steps, "cancelled", at(900));
+    expect(s.map((x) => x.status)).toEqual(["succeeded", "cancelled", "cancelled", "not run"]);
+    expect(s[1]).toMatchObject({ finishedAt: at(900) });
+    expect(s[1]?.wakeAt).toBeUndefined();
+    expect(s[2]?.awaiting).toBeUndefined();
+    expect(settleSteps(steps, "failed", at(900))[1]?.status).toBe("interrupted");
   });
 });

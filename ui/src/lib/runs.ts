@@ -103,7 +103,7 @@ export interface Span {
  * `minWidth` reserves room for a label: a span occupies at least that much time when lanes
  * are compared (a 1 ms step still needs its name to be readable). Spans are taken in start
  * order (ties: the longer first, then by id), so the result does not depend on input order.
- * A label box that would pass `axisEnd` is moved left to end there (as the timeline draws it).
+ * A label that would pass `axisEnd` goes before its bar (as the timeline draws it).
  * Returns the lane of every span id and the number of lanes.
  */
 export function assignLanes(spans: Span[], minWidth = 0, axisEnd = Number.POSITIVE_INFINITY): { lanes: Map<string, number>; count: number } {
@@ -111,9 +111,10 @@ export function assignLanes(spans: Span[], minWidth = 0, axisEnd = Number.POSITI
   const laneEnds: number[] = [];
   const lanes = new Map<string, number>();
   for (const s of order) {
-    // Near the end of the axis the label box is drawn leftwards from the end.
-    const from = Math.min(s.start, Math.max(0, axisEnd - minWidth));
-    const occupiedUntil = Math.max(s.end, from + minWidth);
+    // A label that would pass the end of the axis is drawn before the bar instead.
+    const flip = labelBefore(s.start, minWidth, axisEnd);
+    const from = flip ? Math.max(0, s.start - minWidth) : s.start;
+    const occupiedUntil = flip ? s.end : Math.max(s.end, s.start + minWidth);
     let lane = laneEnds.findIndex((end) => end <= from);
     if (lane < 0) {
       lane = laneEnds.length;
@@ -124,6 +125,11 @@ export function assignLanes(spans: Span[], minWidth = 0, axisEnd = Number.POSITI
     lanes.set(s.id, lane);
   }
   return { lanes, count: laneEnds.length };
+}
+
+/** Whether a bar starting at `start` has its label before it (no room after it on the axis). */
+export function labelBefore(start: number, labelWidth: number, axisEnd: number): boolean {
+  return start + labelWidth > axisEnd && start > 0;
 }
 
 /**
@@ -247,6 +253,22 @@ export function axisTicks(span: number, target = 6): number[] {
   const ticks: number[] = [];
   for (let t = 0; t <= span + step * 1e-9; t += step) ticks.push(Math.round(t * 1e6) / 1e6);
   return ticks;
+}
+
+/**
+ * Steps as they ended: once a run has finished, a step still shown running, sleeping, awaiting
+ * or pending was stopped with it (`cancelled` when the run was cancelled, else `interrupted`)
+ * and ends when the run ended.
+ */
+export function settleSteps(steps: StepView[], runStatus: string, runFinishedAt: string | null): StepView[] {
+  if (!isTerminal(runStatus)) return steps;
+  const stopped = runStatus === "cancelled" ? "cancelled" : "interrupted";
+  return steps.map((s) => {
+    if (s.status === "pending") return { ...s, status: "not run" };
+    if (s.status !== "running" && s.status !== "sleeping" && s.status !== "awaiting") return s;
+    const { wakeAt: _wake, awaiting: _awaiting, ...rest } = s;
+    return { ...rest, status: stopped, finishedAt: s.finishedAt ?? runFinishedAt };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -410,6 +432,7 @@ export function statusTone(status: string): "success" | "danger" | "warning" | "
     case "succeeded":
       return "success";
     case "failed":
+    case "interrupted":
       return "danger";
     case "waiting":
     case "paused":

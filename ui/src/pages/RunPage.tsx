@@ -19,8 +19,10 @@ import {
   foldAttempts,
   formatDuration,
   isTerminal,
+  labelBefore,
   outputByPort,
   parseTime,
+  settleSteps,
   runTrigger,
   stepInput,
 } from "../lib/runs";
@@ -67,7 +69,7 @@ export function RunPage() {
     try {
       const d = await call(api.GET("/api/v1/runs/{id}", { params: { path: { id: runId } } }));
       setRun(d.run);
-      setSteps(d.steps as unknown as StepView[]);
+      setSteps(settleSteps(d.steps as unknown as StepView[], d.run.status, d.run.finishedAt ?? null));
       setError(null);
       setNow(Date.now());
     } catch (e) {
@@ -266,7 +268,7 @@ export function RunPage() {
             <div><dt>Started</dt><dd>{time(run.startedAt)}</dd></div>
             <div><dt>Finished</dt><dd>{time(run.finishedAt)}</dd></div>
             <div><dt>Duration</dt><dd className={styles.mono} data-testid="run-duration">{formatDuration(duration)}</dd></div>
-            {run.wakeAt && <div><dt>Wakes</dt><dd>{time(run.wakeAt)}</dd></div>}
+            {run.wakeAt && !run.wakeAt.startsWith("9999") && <div><dt>Wakes</dt><dd>{time(run.wakeAt)}</dd></div>}
             {run.deadlineAt && <div><dt>Deadline</dt><dd>{time(run.deadlineAt)}</dd></div>}
             {run.parentRunId && (
               <div><dt>Parent run</dt><dd><a href={`/executions/${run.parentRunId}`} onClick={(e) => { e.preventDefault(); navigate(`/executions/${run.parentRunId}`); }} className={styles.mono}>{run.parentRunId.slice(0, 8)}</a></dd></div>
@@ -339,9 +341,11 @@ export function RunPage() {
                   const [bar, bg] = BAR_COLORS[b.status] ?? ["var(--text-faint)", "var(--bg-active)"];
                   const left = (b.start / timeline.span) * 100;
                   const width = ((b.end - b.start) / timeline.span) * 100;
-                  // The button is at least as wide as a label; near the end it ends at the end.
-                  const boxWidth = Math.max(width, LABEL_PERCENT);
-                  const boxLeft = Math.min(left, 100 - boxWidth);
+                  // The button holds the bar and its label: after the bar, or before it when
+                  // there is no room left on the axis.
+                  const flip = labelBefore(left, LABEL_PERCENT, 100);
+                  const boxLeft = flip ? Math.max(0, left - LABEL_PERCENT) : left;
+                  const boxWidth = flip ? left + width - boxLeft : Math.max(width, LABEL_PERCENT);
                   const label = names.get(b.node) ?? b.node;
                   const stepAttempts = attempts.get(b.node) ?? [];
                   const d = b.reused ? "kept" : formatDuration(b.end - b.start);
@@ -374,7 +378,7 @@ export function RunPage() {
                           );
                         })}
                       </span>
-                      <span className={styles.barLabel} style={boxLeft < left ? { marginLeft: "auto", paddingRight: `calc(${((boxLeft + boxWidth - left) / boxWidth) * 100}% + 6px)` } : undefined}>
+                      <span className={styles.barLabel} style={flip ? { width: `${((left - boxLeft) / boxWidth) * 100}%`, textAlign: "right", paddingRight: 6 } : undefined}>
                         {label}
                         <small>{d}</small>
                       </span>
