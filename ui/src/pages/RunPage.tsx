@@ -418,7 +418,7 @@ export function RunPage() {
         ) : (
           <section className={styles.card}><p className={styles.muted}>This run has no steps.</p></section>
         )}
-        <RunData run={run} />
+        <RunData key={run.status} run={run} />
       </div>
 
       {confirm === "cancel" && (
