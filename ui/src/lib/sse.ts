@@ -85,6 +85,8 @@ export interface StreamOptions {
   /** The stream is over for good (`end` event, 404, 401): no more reconnects. */
   shouldStop?(ev: SseEvent): boolean;
   lastEventId?: string | null;
+  /** First reconnect delay in ms (doubles up to 10 s); 1000 by default. */
+  retryMs?: number;
 }
 
 /**
@@ -95,7 +97,8 @@ export function openStream(url: string, opts: StreamOptions): () => void {
   const abort = new AbortController();
   let lastId = opts.lastEventId ?? null;
   let closed = false;
-  let delay = 1000;
+  const firstDelay = opts.retryMs ?? 1000;
+  let delay = firstDelay;
   const run = async () => {
     while (!closed) {
       try {
@@ -108,7 +111,7 @@ export function openStream(url: string, opts: StreamOptions): () => void {
         }
         if (!res.ok || !res.body) throw new Error(`the event stream answered ${res.status}`);
         opts.onOpen?.(lastId);
-        delay = 1000;
+        delay = firstDelay;
         const parser = new SseParser();
         const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
         for (;;) {
