@@ -7,8 +7,9 @@
 // one with an approval step and one that sleeps. Runs them; finds the runs in the executions
 // list with filters (keyboard too); opens the failed run's timeline; inspects a step's input and
 // output as JSON and as a table; fixes the endpoint and retries from the failed step until it
-// succeeds; approves the waiting step until that run finishes; cancels the sleeping run after
-// confirming. Dark and light theme. Fails on any console error, page error or 5xx.
+// succeeds; approves the waiting step until that run finishes; sees a decision made through
+// the API reach an open run page live; cancels the sleeping run after confirming; sees a
+// refused retry explained in a toast. Dark and light theme. Fails on any console error, page error or 5xx.
 // Screenshots: e2e/artifacts/executions-*.png.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
@@ -199,6 +200,11 @@ async function main() {
     await page.waitForFunction(() => document.querySelectorAll("tbody tr[data-run-id]").length === 3);
 
     step = "open the failed run from the keyboard";
+    await rows.first().focus();
+    await page.keyboard.press("ArrowDown");
+    check((await page.evaluate(() => document.activeElement?.getAttribute("data-run-id"))) === (await rows.nth(1).getAttribute("data-run-id")), "ArrowDown moves to the next run");
+    await page.keyboard.press("End");
+    check((await page.evaluate(() => document.activeElement?.getAttribute("data-run-id"))) === failing.id, "End moves to the last run (the oldest, the failed one)");
     await page.goto(`${origin}/executions?workflow=${orders.id}`);
     await page.getByText(`Runs of`).waitFor();
     await page.locator(`tr[data-run-id="${failing.id}"]`).focus();
@@ -288,6 +294,19 @@ async function main() {
     await panel.getByTestId("json-view").filter({ hasText: "Customer is right" }).waitFor();
     await shot(page, "executions-06-approved-light");
 
+    step = "an open run page follows the run live";
+    // A decision made elsewhere (here: the API) reaches the page through the run's stream.
+    const second = await apiCall("POST", `/api/v1/workflows/${refund.id}/runs`, { input: [{ customer: "Linus", amount: 12 }] });
+    await waitForRun(second.id, ["waiting"]);
+    await page.goto(`${origin}/executions/${second.id}`);
+    await page.getByTestId("approval").getByText("Refund 12 EUR to Linus?").waitFor();
+    await apiCall("POST", `/api/v1/runs/${second.id}/steps/approve/reject`, { comment: "duplicate" });
+    await page.getByTestId("run-status").filter({ hasText: "succeeded" }).waitFor();
+    await page.getByTestId("approval").waitFor({ state: "detached" });
+    await page.getByTestId("bar-approve").click();
+    await panel.getByTestId("json-view").filter({ hasText: '"decision": "rejected"' }).waitFor();
+    check((await page.getByTestId("bar-refund").count()) === 0, "the approved branch did not run");
+
     step = "cancel the sleeping run, after confirming";
     await page.goto(`${origin}/executions/${sleeping.id}`);
     await page.getByTestId("run-status").filter({ hasText: "waiting" }).waitFor();
@@ -300,6 +319,7 @@ async function main() {
     await page.getByRole("button", { name: "Cancel run" }).click();
     await confirm.getByRole("button", { name: "Cancel run" }).click();
     await page.getByTestId("run-status").filter({ hasText: "cancelled" }).waitFor();
+    await page.getByTestId("step-status").filter({ hasText: "cancelled" }).waitFor();
     await page.getByRole("button", { name: /Retry/ }).first().waitFor();
     await shot(page, "executions-07-cancelled-light");
 
@@ -320,8 +340,8 @@ async function main() {
 
     step = "the list in the end, dark";
     await page.goto(`${origin}/executions`);
-    await page.waitForFunction(() => document.querySelectorAll("tbody tr[data-run-id]").length === 4);
-    for (const [id, status] of [[failing.id, "failed"], [retryId, "succeeded"], [approval.id, "succeeded"], [sleeping.id, "cancelled"]]) {
+    await page.waitForFunction(() => document.querySelectorAll("tbody tr[data-run-id]").length === 5);
+    for (const [id, status] of [[failing.id, "failed"], [retryId, "succeeded"], [approval.id, "succeeded"], [second.id, "succeeded"], [sleeping.id, "cancelled"]]) {
       const s = await page.locator(`tr[data-run-id="${id}"] [data-status]`).getAttribute("data-status");
       check(s === status, `run ${id} is listed as ${status} (${s})`);
     }
