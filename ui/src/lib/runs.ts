@@ -283,7 +283,7 @@ export interface JournalEntry {
 
 export interface Attempt {
   attempt: number;
-  status: "running" | "retried" | "succeeded" | "failed" | "sleeping" | "awaiting";
+  status: "running" | "retried" | "succeeded" | "failed" | "sleeping" | "awaiting" | "cancelled" | "interrupted";
   startedAt: string | null;
   finishedAt: string | null;
   error?: NodeErrorView;

@@ -470,6 +470,14 @@ function RunData({ run }: { run: Run }) {
 
 type StepTab = "output" | "input" | "attempts" | "logs";
 
+const NO_OUTPUT: Record<string, string> = {
+  failed: "No output: the step failed.",
+  succeeded: "No output: no port was taken.",
+  cancelled: "No output: the step was stopped when the run was cancelled.",
+  interrupted: "No output: the step was stopped when the run ended.",
+  "not run": "No output: the step did not run.",
+};
+
 function StepPanel(props: {
   run: Run;
   step: StepView;
@@ -489,7 +497,12 @@ function StepPanel(props: {
   const [outPort, setOutPort] = useState(outPorts[0] ?? "main");
   const [inPort, setInPort] = useState(inPorts[0] ?? "main");
   const logs = step.logs ?? [];
-  const shownAttempts: Attempt[] = attempts.length > 0 ? attempts : step.attempts > 0
+  // An attempt still open in the journal of a finished run was stopped with the run.
+  const stopped: "cancelled" | "interrupted" | null = step.status === "cancelled" || step.status === "interrupted" ? step.status : null;
+  const settled = stopped
+    ? attempts.map((a) => (a.finishedAt === null ? { ...a, status: stopped, finishedAt: step.finishedAt } : a))
+    : attempts;
+  const shownAttempts: Attempt[] = settled.length > 0 ? settled : step.attempts > 0
     ? [{ attempt: step.attempts, status: step.status === "succeeded" ? "succeeded" : step.status === "failed" ? "failed" : "running", startedAt: step.startedAt, finishedAt: step.finishedAt, ...(step.error ? { error: step.error } : {}) }]
     : [];
   const reused = step.startedAt !== null && parseTime(step.startedAt) < parseTime(run.startedAt ?? run.createdAt);
@@ -529,7 +542,7 @@ function StepPanel(props: {
       <div role="tabpanel" id="step-tabpanel" aria-labelledby={`step-tab-${tab}`}>
         {tab === "output" && (
           outPorts.length === 0 ? (
-            <p className={styles.muted}>{step.status === "failed" ? "No output: the step failed." : step.status === "succeeded" ? "No port was taken." : "No output yet."}</p>
+            <p className={styles.muted}>{NO_OUTPUT[step.status] ?? "No output yet."}</p>
           ) : (
             <>
               {outPorts.length > 1 && <PortPicker label="Output port" ports={outPorts} value={outPort} onChange={setOutPort} />}
