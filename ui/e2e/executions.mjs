@@ -4,7 +4,7 @@
 //
 // Signs in; creates three workflows through the API with the API key: one whose HTTP step
 // fails on the first run (the test serves the endpoint and answers 400 until it is "fixed"),
-// one with an approval step and one that sleeps. Runs them; finds the runs in the executions
+// one with an approval step and one that sleeps. The HTTP step retries once after a 503. Runs them; finds the runs in the executions
 // list with filters (keyboard too); opens the failed run's timeline; inspects a step's input and
 // output as JSON and as a table; fixes the endpoint and retries from the failed step until it
 // succeeds; approves the waiting step until that run finishes; sees a decision made through
@@ -24,12 +24,18 @@ function check(condition, what) {
   if (!condition) throw new Error(`check failed (${step}): ${what}`);
 }
 
-/** The endpoint the HTTP step calls: 400 until fixed, then the order lines. */
+/** The endpoint the HTTP step calls: 503 once, 400 until fixed, then the order lines. */
 async function startOrdersApi() {
   const state = { fixed: false, calls: 0 };
   const port = await freePort();
   const server = createServer((req, res) => {
     state.calls++;
+    if (state.calls === 1) {
+      // The first attempt meets an outage (transient: retried), the second a permanent error.
+      res.writeHead(503, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: "maintenance" }));
+      return;
+    }
     if (!state.fixed) {
       res.writeHead(400, { "content-type": "application/json" });
       res.end(JSON.stringify({ error: "the shop's API key expired" }));
@@ -54,7 +60,7 @@ function ordersSync(url) {
     name: "Orders sync",
     nodes: [
       { id: "start", type: "core.noop@1" },
-      { id: "fetch", name: "Fetch order lines", type: "http.request@1", params: { url } },
+      { id: "fetch", name: "Fetch order lines", type: "http.request@1", params: { url }, settings: { retry: { maxAttempts: 2, initialInterval: "150ms" } } },
       { id: "lines", type: "core.set@1", params: { mode: "replace", fields: { lines: "{{ $json.body }}" } } },
       { id: "audit", type: "core.set@1", params: { fields: { audited: true } } },
       { id: "merge", type: "core.merge@1" },
@@ -227,7 +233,12 @@ async function main() {
     const panel = page.getByTestId("step-panel");
     await panel.getByRole("heading", { name: "Fetch order lines" }).waitFor();
     await panel.getByRole("alert").filter({ hasText: "answered HTTP 400" }).waitFor();
-    await panel.getByTestId("attempts").getByText("http.status").waitFor();
+    const attemptRows = panel.getByTestId("attempts").locator("tbody tr");
+    await attemptRows.nth(1).waitFor();
+    check((await attemptRows.count()) === 2, "two attempts");
+    check((await attemptRows.nth(0).textContent()).includes("retried") && (await attemptRows.nth(0).textContent()).includes("503"), `the first attempt was retried after the 503: ${await attemptRows.nth(0).textContent()}`);
+    check((await attemptRows.nth(1).textContent()).includes("failed") && (await attemptRows.nth(1).textContent()).includes("400"), `the second failed for good: ${await attemptRows.nth(1).textContent()}`);
+    check((await fetchBar.locator("[data-attempt]").count()) === 2, "the bar shows both attempts");
     await panel.getByRole("tab", { name: /Logs/ }).click();
     await panel.getByText(/answered 400/).waitFor();
     await shot(page, "executions-02-timeline-failed");

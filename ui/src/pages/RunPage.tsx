@@ -372,6 +372,8 @@ export function RunPage() {
                           return (
                             <span
                               key={a.attempt}
+                              data-attempt={a.attempt}
+                              title={`attempt ${a.attempt}: ${a.status}`}
                               className={`${styles.attemptSeg} ${a.status === "retried" ? styles.attemptRetried : ""}`}
                               style={{ marginLeft: 0, width: `${Math.max(0, ((e - s) / (b.end - b.start)) * 100)}%`, flex: "none", position: "absolute", left: `${Math.max(0, ((s - t0) / (b.end - b.start)) * 100)}%` }}
                             />
@@ -519,7 +521,8 @@ function StepPanel(props: {
         <StatusBadge status={step.status} testId="step-status" />
         <span className={styles.type}>{step.node !== name ? `${step.node} · ` : ""}{step.nodeType}</span>
         <span className={styles.muted} style={{ marginLeft: "auto" }}>
-          {reused ? "kept from the retried run" : step.startedAt ? formatDuration(durationMs(step.startedAt, step.finishedAt, now)) : ""}
+          {reused ? "kept from the retried run" : step.startedAt ? formatDuration(durationMs(shownAttempts[0]?.startedAt ?? step.startedAt, step.finishedAt, now)) : ""}
+          {!reused && shownAttempts.length > 1 ? ` over ${shownAttempts.length} attempts` : ""}
         </span>
       </div>
       {step.error && (
