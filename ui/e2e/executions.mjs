@@ -362,6 +362,31 @@ async function main() {
     await page.getByRole("link", { name: "Runs", description: "Orders sync" }).click();
     await page.waitForURL(new RegExp(`/executions\\?workflow=${orders.id}`));
     await page.waitForFunction(() => document.querySelectorAll("tbody tr[data-run-id]").length === 2);
+
+    step = "page through many runs with the API's cursors";
+    const ping = await apiCall("POST", "/api/v1/workflows", { document: { apiVersion: "weft/v1", name: "Ping", nodes: [{ id: "pong", type: "core.noop@1" }] }, message: "e2e" });
+    const started = [];
+    for (let i = 0; i < 53; i += 10) {
+      const batch = Array.from({ length: Math.min(10, 53 - i) }, (_, j) => apiCall("POST", `/api/v1/workflows/${ping.id}/runs`, { input: [{ n: i + j }] }));
+      started.push(...(await Promise.all(batch)));
+    }
+    await Promise.all(started.map((r) => waitForRun(r.id, ["succeeded"])));
+    await page.goto(`${origin}/executions?workflow=${ping.id}`);
+    await page.waitForFunction(() => document.querySelectorAll("tbody tr[data-run-id]").length === 50);
+    const firstPage = await rows.evaluateAll((els) => els.map((e) => e.getAttribute("data-run-id")));
+    await page.getByRole("button", { name: "Older" }).click();
+    await page.waitForFunction(() => document.querySelectorAll("tbody tr[data-run-id]").length === 3);
+    await page.getByTestId("live-status").filter({ hasText: "older page" }).waitFor();
+    check((await page.getByRole("button", { name: "Older" }).isDisabled()), "the last page has no older one");
+    const secondPage = await rows.evaluateAll((els) => els.map((e) => e.getAttribute("data-run-id")));
+    check(new Set([...firstPage, ...secondPage]).size === 53, "the two pages hold every run once");
+    await page.getByRole("button", { name: "Newer" }).click();
+    await page.waitForFunction(() => document.querySelectorAll("tbody tr[data-run-id]").length === 50);
+    await page.getByTestId("live-status").filter({ hasText: "Live" }).waitFor();
+    await page.getByRole("button", { name: "Switch to light theme" }).click();
+    await page.getByRole("group", { name: "Filter by status" }).getByRole("button", { name: "succeeded" }).click();
+    await page.waitForURL(/status=succeeded/);
+    await shot(page, "executions-09-list-light");
   } catch (e) {
     if (page) await page.screenshot({ path: join(artifacts, "executions-failure.png") }).catch(() => undefined);
     throw e;
