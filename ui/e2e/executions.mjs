@@ -228,6 +228,7 @@ async function main() {
     const auditBox = await page.getByTestId("bar-audit").boundingBox();
     check(fetchBox && auditBox && Math.abs(fetchBox.y - auditBox.y) > 10, "the parallel steps are on separate lanes");
     await page.getByRole("group", { name: /critical path: start → fetch/ }).waitFor();
+    await page.getByTestId("critical-path").filter({ hasText: "start → Fetch order lines" }).waitFor();
     await page.getByText("Did not run:").waitFor();
     // The failed step is selected: its error and the attempt that failed.
     const panel = page.getByTestId("step-panel");
@@ -347,6 +348,8 @@ async function main() {
     await page.getByRole("alert").filter({ hasText: "Could not retry" }).filter({ hasText: "not found" }).waitFor();
     await again.getByRole("alert").filter({ hasText: "not found" }).waitFor();
     await again.getByRole("button", { name: "Cancel" }).click();
+    await page.goto(`${origin}/executions/01a00000-0000-7000-8000-000000000000`);
+    await page.getByRole("alert").filter({ hasText: "Could not load run" }).filter({ hasText: "not found" }).waitFor();
     await page.getByRole("button", { name: "Switch to dark theme" }).click();
 
     step = "the list in the end, dark";

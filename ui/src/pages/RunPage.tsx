@@ -45,6 +45,11 @@ const BAR_COLORS: Record<string, [string, string]> = {
   awaiting: ["var(--warning)", "var(--warning-bg)"],
 };
 
+/** How much of the critical path's time its steps were working (the rest is waiting between them). */
+function criticalBusy(t: { bars: { node: string; start: number; end: number; critical: boolean }[] }): number {
+  return t.bars.filter((b) => b.critical).reduce((sum, b) => sum + (b.end - b.start), 0);
+}
+
 function time(iso: string | null | undefined): string {
   return iso ? new Date(iso).toLocaleString() : "—";
 }
@@ -390,6 +395,15 @@ export function RunPage() {
               </div>
             ))}
           </div>
+        )}
+        {timeline.criticalPath.length > 1 && (
+          <p className={styles.notStarted} data-testid="critical-path">
+            <span>Critical path:</span>
+            <span>{timeline.criticalPath.map((n) => names.get(n) ?? n).join(" → ")}</span>
+            <span className={styles.mono}>
+              ({formatDuration(criticalBusy(timeline))} of work in {formatDuration(timeline.span)})
+            </span>
+          </p>
         )}
         {timeline.notStarted.length > 0 && (
           <div className={styles.notStarted}>
