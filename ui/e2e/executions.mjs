@@ -16,13 +16,10 @@ import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { FLAGS, TIMEOUT_MS, artifacts, executablePath, freePort, shot, signIn, startWeft, weftBin } from "./lib.mjs";
+import { FLAGS, TIMEOUT_MS, apiCall as callApi, artifacts, check, executablePath, freePort, progress, shot, signIn, startWeft, weftBinary } from "./lib.mjs";
 
+const weftBin = weftBinary();
 const problems = [];
-let step = "start";
-function check(condition, what) {
-  if (!condition) throw new Error(`check failed (${step}): ${what}`);
-}
 
 /** The endpoint the HTTP step calls: 503 once, 400 until fixed, then the order lines. */
 async function startOrdersApi() {
@@ -109,7 +106,7 @@ async function main() {
   mkdirSync(artifacts, { recursive: true });
   rmSync(join(artifacts, "executions-failure.png"), { force: true });
   const dataDir = mkdtempSync(join(tmpdir(), "weft-e2e-runs-"));
-  const weft = await startWeft(dataDir);
+  const weft = await startWeft(weftBin, dataDir);
   const origin = weft.origin;
   const shop = await startOrdersApi();
   console.log(`weft serve on ${origin}; the orders endpoint on ${shop.url}`);
@@ -117,16 +114,7 @@ async function main() {
   let page = null;
 
   /** The public API with the API key, as a script would call it. */
-  async function apiCall(method, path, body) {
-    const res = await fetch(`${origin}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${weft.apiKey}`, "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    check(res.ok, `${method} ${path} answered ${res.status}: ${text}`);
-    return text ? JSON.parse(text) : null;
-  }
+  const apiCall = (method, path, body) => callApi(weft, method, path, body);
   async function waitForRun(id, statuses) {
     for (let i = 0; i < 200; i++) {
       const d = await apiCall("GET", `/api/v1/runs/${id}`);
@@ -142,28 +130,27 @@ async function main() {
     await context.route("**/*", (route) => {
       const url = route.request().url();
       if (new URL(url).origin === origin) return route.continue();
-      problems.push({ step, text: `request off the origin: ${url}` });
+      problems.push({ step: progress.step, text: `request off the origin: ${url}` });
       return route.abort("blockedbyclient");
     });
     page = await context.newPage();
     page.on("console", (m) => {
-      if (m.type() === "error") problems.push({ step, text: `console error: ${m.text()}` });
+      if (m.type() === "error") problems.push({ step: progress.step, text: `console error: ${m.text()}` });
     });
-    page.on("pageerror", (e) => problems.push({ step, text: `page error: ${e.message}` }));
+    page.on("pageerror", (e) => problems.push({ step: progress.step, text: `page error: ${e.message}` }));
     page.on("response", (r) => {
-      if (r.status() >= 500) problems.push({ step, text: `HTTP ${r.status()}: ${r.url()}` });
+      if (r.status() >= 500) problems.push({ step: progress.step, text: `HTTP ${r.status()}: ${r.url()}` });
     });
 
-    step = "sign in";
-    const response = await signIn(page, weft);
-    check(response.ok(), `the link lands on the UI (${response.status()})`);
+    progress.step = "sign in";
+    await signIn(page, weft);
 
-    step = "an empty executions page explains itself";
+    progress.step = "an empty executions page explains itself";
     await page.getByRole("link", { name: "Executions" }).click();
     await page.getByTestId("runs-empty").filter({ hasText: "No runs yet" }).waitFor();
     await page.getByTestId("live-status").filter({ hasText: "Live" }).waitFor();
 
-    step = "create workflows and run them through the API";
+    progress.step = "create workflows and run them through the API";
     const orders = await apiCall("POST", "/api/v1/workflows", { document: ordersSync(shop.url), tags: ["sales"], message: "e2e" });
     const refund = await apiCall("POST", "/api/v1/workflows", { document: REFUND, tags: ["finance"], message: "e2e" });
     const slow = await apiCall("POST", "/api/v1/workflows", { document: SLOW, tags: ["reports"], message: "e2e" });
@@ -174,20 +161,20 @@ async function main() {
     await waitForRun(approval.id, ["waiting"]);
     await waitForRun(sleeping.id, ["waiting"]);
 
-    step = "the list shows the runs live";
+    progress.step = "the list shows the runs live";
     const rows = page.locator("tbody tr[data-run-id]");
     await page.waitForFunction(() => document.querySelectorAll("tbody tr[data-run-id]").length === 3);
     check((await rows.count()) === 3, "three runs listed");
     await shot(page, "executions-01-list");
 
-    step = "filter by status";
+    progress.step = "filter by status";
     await page.getByRole("group", { name: "Filter by status" }).getByRole("button", { name: "failed" }).click();
     await page.waitForURL(/status=failed/);
     await page.waitForFunction(() => document.querySelectorAll("tbody tr[data-run-id]").length === 1);
     check((await rows.first().getAttribute("data-run-id")) === failing.id, "the failed run is the one left");
     await page.getByRole("group", { name: "Filter by status" }).getByRole("button", { name: "failed" }).click();
 
-    step = "filter by workflow and by tag";
+    progress.step = "filter by workflow and by tag";
     await page.getByLabel("Filter by workflow").selectOption({ label: "Refund approval" });
     await page.waitForURL(new RegExp(`workflow=${refund.id}`));
     await page.waitForFunction((id) => {
@@ -205,7 +192,7 @@ async function main() {
     await page.getByRole("button", { name: "Clear filters" }).click();
     await page.waitForFunction(() => document.querySelectorAll("tbody tr[data-run-id]").length === 3);
 
-    step = "open the failed run from the keyboard";
+    progress.step = "open the failed run from the keyboard";
     await rows.first().focus();
     await page.keyboard.press("ArrowDown");
     check((await page.evaluate(() => document.activeElement?.getAttribute("data-run-id"))) === (await rows.nth(1).getAttribute("data-run-id")), "ArrowDown moves to the next run");
@@ -220,7 +207,7 @@ async function main() {
     await page.getByTestId("timeline").waitFor();
     await page.getByTestId("workflow-link").filter({ hasText: "v1" }).waitFor();
 
-    step = "the timeline: failed step, parallel lanes, critical path";
+    progress.step = "the timeline: failed step, parallel lanes, critical path";
     const fetchBar = page.getByTestId("bar-fetch");
     check((await fetchBar.getAttribute("data-critical")) === "true", "the failed HTTP step is on the critical path");
     check((await page.getByTestId("bar-start").getAttribute("data-critical")) === "true", "so is the step before it");
@@ -244,7 +231,7 @@ async function main() {
     await panel.getByText(/answered 400/).waitFor();
     await shot(page, "executions-02-timeline-failed");
 
-    step = "a step's output and input, as JSON and as a table";
+    progress.step = "a step's output and input, as JSON and as a table";
     await page.getByTestId("bar-audit").click();
     await panel.getByRole("heading", { name: "audit" }).waitFor();
     await panel.getByRole("tab", { name: "Output" }).click();
@@ -263,7 +250,7 @@ async function main() {
     await panel.getByRole("group", { name: "Step input: view as" }).getByRole("button", { name: "JSON" }).click();
     await panel.getByTestId("json-view").filter({ hasText: '"customer": "Linus"' }).waitFor();
 
-    step = "fix the cause, retry from the failed step";
+    progress.step = "fix the cause, retry from the failed step";
     shop.state.fixed = true;
     const callsBefore = shop.state.calls;
     await page.getByRole("button", { name: "Retry from Fetch order lines" }).click();
@@ -287,7 +274,7 @@ async function main() {
     const retried = await apiCall("GET", `/api/v1/runs/${retryId}`);
     check(retried.run.status === "succeeded", "the API agrees the retry succeeded");
 
-    step = "approve the waiting step";
+    progress.step = "approve the waiting step";
     await page.goto(`${origin}/executions?status=waiting`);
     await page.waitForFunction(() => document.querySelectorAll("tbody tr[data-run-id]").length === 2);
     await page.locator(`tr[data-run-id="${approval.id}"]`).click();
@@ -306,7 +293,7 @@ async function main() {
     await panel.getByTestId("json-view").filter({ hasText: "Customer is right" }).waitFor();
     await shot(page, "executions-06-approved-light");
 
-    step = "an open run page follows the run live";
+    progress.step = "an open run page follows the run live";
     // A decision made elsewhere (here: the API) reaches the page through the run's stream.
     const second = await apiCall("POST", `/api/v1/workflows/${refund.id}/runs`, { input: [{ customer: "Linus", amount: 12 }] });
     await waitForRun(second.id, ["waiting"]);
@@ -319,7 +306,7 @@ async function main() {
     await panel.getByTestId("json-view").filter({ hasText: '"decision": "rejected"' }).waitFor();
     check((await page.getByTestId("bar-refund").count()) === 0, "the approved branch did not run");
 
-    step = "cancel the sleeping run, after confirming";
+    progress.step = "cancel the sleeping run, after confirming";
     await page.goto(`${origin}/executions/${sleeping.id}`);
     await page.getByTestId("run-status").filter({ hasText: "waiting" }).waitFor();
     await page.getByTestId("step-status").filter({ hasText: "sleeping" }).waitFor();
@@ -335,7 +322,7 @@ async function main() {
     await page.getByRole("button", { name: /Retry/ }).first().waitFor();
     await shot(page, "executions-07-cancelled-light");
 
-    step = "a refused action shows the server's message";
+    progress.step = "a refused action shows the server's message";
     // The workflow is deleted behind the page's back (its runs stay): a retry on its newest
     // version is refused with 404, and the toast says why.
     await apiCall("DELETE", `/api/v1/workflows/${slow.id}`);
@@ -352,7 +339,7 @@ async function main() {
     await page.getByRole("alert").filter({ hasText: "Could not load run" }).filter({ hasText: "not found" }).waitFor();
     await page.getByRole("button", { name: "Switch to dark theme" }).click();
 
-    step = "the list in the end, dark";
+    progress.step = "the list in the end, dark";
     await page.goto(`${origin}/executions`);
     await page.waitForFunction(() => document.querySelectorAll("tbody tr[data-run-id]").length === 5);
     for (const [id, status] of [[failing.id, "failed"], [retryId, "succeeded"], [approval.id, "succeeded"], [second.id, "succeeded"], [sleeping.id, "cancelled"]]) {
@@ -360,13 +347,13 @@ async function main() {
       check(s === status, `run ${id} is listed as ${status} (${s})`);
     }
     await shot(page, "executions-08-list-final");
-    step = "the workflows page links to a workflow's runs";
+    progress.step = "the workflows page links to a workflow's runs";
     await page.getByRole("link", { name: "Workflows" }).first().click();
     await page.getByRole("link", { name: "Runs", description: "Orders sync" }).click();
     await page.waitForURL(new RegExp(`/executions\\?workflow=${orders.id}`));
     await page.waitForFunction(() => document.querySelectorAll("tbody tr[data-run-id]").length === 2);
 
-    step = "page through many runs with the API's cursors";
+    progress.step = "page through many runs with the API's cursors";
     const ping = await apiCall("POST", "/api/v1/workflows", { document: { apiVersion: "weft/v1", name: "Ping", nodes: [{ id: "pong", type: "core.noop@1" }] }, message: "e2e" });
     const started = [];
     for (let i = 0; i < 53; i += 10) {

@@ -1,17 +1,15 @@
-// What the end-to-end scenarios (e2e/*.mjs) share: the command line, starting the real
-// `weft serve` on a temp data dir and a free port, the Chromium flags, screenshots and the
-// sign-in with the one-time link. `cargo xtask ui-test` runs every scenario but this file.
+// Shared helpers of the end-to-end tests: a real `weft serve` on a temp data dir and a free
+// port, Debian's Chromium through playwright-core, screenshots and checks.
 import { spawn } from "node:child_process";
+import { join } from "node:path";
 import { createServer } from "node:net";
-import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const here = dirname(fileURLToPath(import.meta.url));
+export const here = dirname(fileURLToPath(import.meta.url));
 export const artifacts = join(here, "artifacts");
 export const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
-const argWeft = process.argv.indexOf("--weft");
-export const weftBin = argWeft > 0 ? process.argv[argWeft + 1] : process.env.WEFT_BIN;
 export const TIMEOUT_MS = 20_000;
 export const FLAGS = [
   "--headless",
@@ -23,6 +21,12 @@ export const FLAGS = [
   "--disable-component-update",
   "--disable-sync",
 ];
+
+/** The weft binary: `--weft PATH` or $WEFT_BIN. */
+export function weftBinary() {
+  const arg = process.argv.indexOf("--weft");
+  return arg > 0 ? process.argv[arg + 1] : process.env.WEFT_BIN;
+}
 
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -36,7 +40,7 @@ export function freePort() {
 }
 
 /** Starts weft serve; resolves once it listens, with the sign-in link and API key it printed. */
-export async function startWeft(dataDir) {
+export async function startWeft(weftBin, dataDir) {
   const port = await freePort();
   const child = spawn(weftBin, ["serve", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir, "--shutdown-grace", "2s"], {
     stdio: ["ignore", "pipe", "pipe"],
@@ -69,15 +73,40 @@ export async function startWeft(dataDir) {
   });
 }
 
+/** The step a test is at, for failure messages. */
+export const progress = { step: "start" };
+
+export function check(condition, what) {
+  if (!condition) throw new Error(`check failed (${progress.step}): ${what}`);
+}
+
 export async function shot(page, name) {
   const path = join(artifacts, `${name}.png`);
   await page.screenshot({ path });
   console.log(`  screenshot: ${path}`);
 }
 
-/** Opens the one-time sign-in link; resolves with its response once the workflows page shows. */
+/** Signs in with the one-time link and waits for the workflows page. */
 export async function signIn(page, weft) {
   const response = await page.goto(weft.loginUrl);
+  check(response.ok(), `the link lands on the UI (${response.status()})`);
   await page.waitForURL(/\/workflows$/);
-  return response;
+}
+
+/** Calls the API with the admin key (for setting up what a test is not about). */
+export async function apiCall(weft, method, path, body) {
+  const r = await fetch(`${weft.origin}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${weft.apiKey}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  let json = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = null;
+  }
+  if (!r.ok) throw new Error(`${method} ${path}: HTTP ${r.status} ${text}`);
+  return json;
 }

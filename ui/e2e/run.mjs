@@ -14,14 +14,11 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { FLAGS, TIMEOUT_MS, artifacts, executablePath, shot, signIn, startWeft, weftBin } from "./lib.mjs";
+import { FLAGS, TIMEOUT_MS, artifacts, check, executablePath, progress, shot, signIn, startWeft, weftBinary } from "./lib.mjs";
 
+const weftBin = weftBinary();
 const problems = [];
-let step = "start";
 let currentPage = null;
-function check(condition, what) {
-  if (!condition) throw new Error(`check failed (${step}): ${what}`);
-}
 
 /** Drags a palette entry onto the canvas at (x, y) relative to the canvas. */
 async function dragFromPalette(page, key, x, y) {
@@ -77,7 +74,7 @@ async function main() {
   mkdirSync(artifacts, { recursive: true });
   rmSync(join(artifacts, "failure.png"), { force: true });
   const dataDir = mkdtempSync(join(tmpdir(), "weft-e2e-"));
-  const weft = await startWeft(dataDir);
+  const weft = await startWeft(weftBin, dataDir);
   const origin = weft.origin;
   console.log(`weft serve on ${origin}`);
   const browser = await chromium.launch({
@@ -106,15 +103,14 @@ async function main() {
       if (r.status() >= 500) problems.push(`HTTP ${r.status()}: ${r.url()}`);
     });
 
-    step = "sign-in page";
+    progress.step = "sign-in page";
     await page.goto(`${origin}/workflows`);
     await page.waitForURL(/\/signin/);
     await page.getByRole("heading", { name: "Sign in" }).waitFor();
     await shot(page, "01-sign-in");
 
-    step = "sign in with the one-time link";
-    const response = await signIn(page, weft);
-    check(response.ok(), `the link lands on the UI (${response.status()})`);
+    progress.step = "sign in with the one-time link";
+    await signIn(page, weft);
     await page.getByRole("heading", { name: "Workflows", exact: true }).waitFor();
     await page.getByRole("button", { name: /^Account:/ }).click();
     await page.getByTestId("signed-in-user").waitFor();
@@ -123,7 +119,7 @@ async function main() {
     await page.keyboard.press("Escape");
     await page.getByTestId("signed-in-user").waitFor({ state: "detached" });
 
-    step = "create a workflow";
+    progress.step = "create a workflow";
     await page.getByRole("button", { name: "New workflow" }).click();
     await page.getByLabel("Name").fill("Orders");
     await page.getByLabel("Tags").fill("sales, e2e");
@@ -132,7 +128,7 @@ async function main() {
     await page.getByTestId("canvas").waitFor();
     await page.locator("[data-palette-item='http.request@1']").waitFor();
 
-    step = "drag nodes from the palette";
+    progress.step = "drag nodes from the palette";
     await dragFromPalette(page, "trigger:webhook", 140, 320);
     await dragFromPalette(page, "http.request@1", 400, 320);
     await dragFromPalette(page, "core.if@1", 660, 320);
@@ -144,7 +140,7 @@ async function main() {
     check(await page.locator(".react-flow__node-trigger").count() === 1, "one trigger on the canvas");
     await page.locator(".react-flow__pane").click({ position: { x: 20, y: 20 } });
 
-    step = "connect the ports";
+    progress.step = "connect the ports";
     await connect(page, "trigger:webhook", "main", "request", "main");
     await connect(page, "request", "main", "if", "main");
     await connect(page, "if", "true", "set", "main");
@@ -154,7 +150,7 @@ async function main() {
     await waitForGraph(page, 5, 6, "six connections");
     await shot(page, "02-builder-connected");
 
-    step = "an incompatible connection is refused with its reason";
+    progress.step = "an incompatible connection is refused with its reason";
     // Built-in ports mostly carry `any`; a JSON node that stringifies emits `string`, and a CSV
     // writer takes `object`: no conversion exists from text to an object.
     await dragFromPalette(page, "data.json@1", 400, 640);
@@ -178,7 +174,7 @@ async function main() {
     await page.keyboard.press("Delete");
     check((await stepNodeIds(page)).length === 5, "back to five steps");
 
-    step = "configure a node with an expression";
+    progress.step = "configure a node with an expression";
     await page.locator('[data-testid="node-trigger:webhook"]').click();
     await page.getByLabel("Sample input (JSON items)").fill('[{"body": {"id": 42, "name": "Ada"}}]');
     await page.locator('[data-testid="node-request"]').click();
@@ -196,7 +192,7 @@ async function main() {
     await page.locator('[data-testid="node-if"]').click();
     await page.getByLabel(/^Condition/).fill("{{ $json.status == 200 }}");
 
-    step = "the workflow is valid, then saved";
+    progress.step = "the workflow is valid, then saved";
     const status = page.getByTestId("validation-status");
     await status.filter({ hasText: /Valid|warning/ }).waitFor();
     await page.keyboard.press("Control+s");
@@ -204,7 +200,7 @@ async function main() {
     await page.getByRole("button", { name: "Save", exact: true }).last().click();
     await page.getByRole("status").filter({ hasText: "Saved version 2" }).waitFor();
 
-    step = "undo and redo";
+    progress.step = "undo and redo";
     await page.locator(".react-flow__pane").click({ position: { x: 20, y: 20 } });
     await page.locator('[data-testid="node-set_2"]').click();
     await page.keyboard.press("Delete");
@@ -216,7 +212,7 @@ async function main() {
     await page.keyboard.press("Control+z");
     await waitForGraph(page, 5, 6, "undo once more");
 
-    step = "quick add, copy and paste, a sticky note";
+    progress.step = "quick add, copy and paste, a sticky note";
     await page.locator(".react-flow__pane").click({ position: { x: 5, y: 5 } });
     await page.keyboard.press("Control+k");
     await page.getByRole("combobox", { name: "Node type" }).fill("no operation");
@@ -234,7 +230,7 @@ async function main() {
     await page.getByRole("button", { name: "Add a sticky note" }).click();
     await page.getByLabel("Sticky note", { exact: true }).fill("Orders arrive here from the shop.");
 
-    step = "auto-layout";
+    progress.step = "auto-layout";
     const xs = async () => page.locator(".react-flow__node").evaluateAll((els) => Object.fromEntries(els.map((e) => [e.getAttribute("data-id"), e.getBoundingClientRect().x])));
     await page.getByRole("button", { name: "Auto-layout" }).click();
     await page.waitForTimeout(300); // the fit-view animation (200 ms) must end before measuring
@@ -246,12 +242,12 @@ async function main() {
     await page.getByRole("button", { name: "Save", exact: true }).last().click();
     await page.getByRole("status").filter({ hasText: "Saved version 3" }).waitFor();
 
-    step = "the saved version reloads as it was";
+    progress.step = "the saved version reloads as it was";
     await page.reload();
     await page.locator('[data-testid="node-merge"]').waitFor();
     await waitForGraph(page, 5, 6, "five steps and six connections after reload");
     check((await page.getByLabel("Sticky note", { exact: true }).inputValue()) === "Orders arrive here from the shop.", "the sticky note was saved");
-    step = "a save based on an older revision is refused, not lost";
+    progress.step = "a save based on an older revision is refused, not lost";
     const workflowId = new URL(page.url()).pathname.split("/").pop();
     const elsewhere = await page.request.patch(`${origin}/api/v1/workflows/${workflowId}`, {
       headers: { "X-Weft-CSRF": "1" },
@@ -271,7 +267,7 @@ async function main() {
     await shot(page, "06-builder-light");
     await page.getByRole("button", { name: "Dark theme" }).click();
 
-    step = "workflows page: star, import YAML, export";
+    progress.step = "workflows page: star, import YAML, export";
     await page.getByRole("link", { name: "Workflows" }).first().click();
     await page.getByRole("link", { name: "Orders" }).waitFor();
     await page.getByRole("button", { name: "Add Orders to favourites" }).click();
@@ -290,19 +286,19 @@ async function main() {
     await page.getByLabel("Select all workflows").uncheck();
     await shot(page, "07-workflows");
 
-    step = "sign out";
+    progress.step = "sign out";
     await page.getByRole("button", { name: /^Account:/ }).click();
     await page.getByRole("menuitem", { name: "Sign out" }).click();
     await page.waitForURL(/\/signin/);
     const me = await page.request.get(`${origin}/api/v1/me`);
     check(me.status() === 401, `signed out: /api/v1/me answers ${me.status()}`);
 
-    step = "the used link explains itself";
+    progress.step = "the used link explains itself";
     await page.goto(weft.loginUrl);
     await page.waitForURL(/\/signin\?error=link/);
     await page.getByRole("alert").filter({ hasText: "already used" }).waitFor();
 
-    step = "sign in with an API key";
+    progress.step = "sign in with an API key";
     await page.getByLabel("API key").fill(weft.apiKey);
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.waitForURL(/\/workflows$/);
