@@ -7,7 +7,8 @@
 // one with an approval step and one that sleeps. The HTTP step retries once after a 503. Runs them; finds the runs in the executions
 // list with filters (keyboard too); opens the failed run's timeline; inspects a step's input and
 // output as JSON and as a table; fixes the endpoint and retries from the failed step until it
-// succeeds; approves the waiting step until that run finishes; sees a decision made through
+// succeeds; approves the waiting step until that run finishes, rejects another after
+// confirming; sees a decision made through
 // the API reach an open run page live; cancels the sleeping run after confirming; sees a
 // refused retry explained in a toast. Dark and light theme. Fails on any console error, page error or 5xx.
 // Screenshots: e2e/artifacts/executions-*.png.
@@ -306,6 +307,22 @@ async function main() {
     await panel.getByTestId("json-view").filter({ hasText: '"decision": "rejected"' }).waitFor();
     check((await page.getByTestId("bar-refund").count()) === 0, "the approved branch did not run");
 
+    progress.step = "reject a waiting step, after confirming";
+    const third = await apiCall("POST", `/api/v1/workflows/${refund.id}/runs`, { input: [{ customer: "Grace", amount: 54 }] });
+    await waitForRun(third.id, ["waiting"]);
+    await page.goto(`${origin}/executions/${third.id}`);
+    const box3 = page.getByTestId("approval");
+    await box3.getByText("Refund 54 EUR to Grace?").waitFor();
+    await box3.getByLabel("Comment (optional)").fill("Outside the refund window");
+    await box3.getByRole("button", { name: "Reject" }).click();
+    const sure = page.getByRole("alertdialog", { name: "Reject “Finance approval”?" });
+    await sure.getByRole("button", { name: "Reject" }).click();
+    await page.getByRole("status").filter({ hasText: "Finance approval rejected" }).waitFor();
+    await page.getByTestId("run-status").filter({ hasText: "succeeded" }).waitFor();
+    const decided = await apiCall("GET", `/api/v1/runs/${third.id}`);
+    const approvalOut = decided.steps.find((st) => st.node === "approve").output.ports;
+    check(approvalOut.length === 1 && approvalOut[0][0] === "rejected" && approvalOut[0][1][0].approval.comment === "Outside the refund window", `the items left through rejected with the comment: ${JSON.stringify(approvalOut)}`);
+
     progress.step = "cancel the sleeping run, after confirming";
     await page.goto(`${origin}/executions/${sleeping.id}`);
     await page.getByTestId("run-status").filter({ hasText: "waiting" }).waitFor();
@@ -341,8 +358,8 @@ async function main() {
 
     progress.step = "the list in the end, dark";
     await page.goto(`${origin}/executions`);
-    await page.waitForFunction(() => document.querySelectorAll("tbody tr[data-run-id]").length === 5);
-    for (const [id, status] of [[failing.id, "failed"], [retryId, "succeeded"], [approval.id, "succeeded"], [second.id, "succeeded"], [sleeping.id, "cancelled"]]) {
+    await page.waitForFunction(() => document.querySelectorAll("tbody tr[data-run-id]").length === 6);
+    for (const [id, status] of [[failing.id, "failed"], [retryId, "succeeded"], [approval.id, "succeeded"], [second.id, "succeeded"], [third.id, "succeeded"], [sleeping.id, "cancelled"]]) {
       const s = await page.locator(`tr[data-run-id="${id}"] [data-status]`).getAttribute("data-status");
       check(s === status, `run ${id} is listed as ${status} (${s})`);
     }
