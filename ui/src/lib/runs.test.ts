@@ -13,6 +13,7 @@ import {
   settleSteps,
   foldAttempts,
   formatDuration,
+  formatStarted,
   inferTable,
   labelBefore,
   runTrigger,
@@ -60,6 +61,11 @@ describe("formatDuration", () => {
     expect(parseTime("2026-01-01T00:00:00Z")).toBe(T0);
     expect(parseTime("nope")).toBeNaN();
     expect(durationMs("2026-01-01T00:00:00.000100Z", "2026-01-01T00:00:00.000900Z")).toBeCloseTo(0.8, 3);
+  });
+  it("says when a run started, relative while recent", () => {
+    expect(formatStarted(at(0), T0 + 10_000)).toBe("just now");
+    expect(formatStarted(at(0), T0 + 5 * 60_000)).toBe("5 min ago");
+    expect(formatStarted(at(0), T0 + 3 * 86_400_000)).toBe(new Date(T0).toLocaleString()); // another day: date and time
   });
   it("measures from start to end, or to now while open", () => {
     expect(durationMs(at(0), at(1500))).toBe(1500);

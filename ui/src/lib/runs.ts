@@ -78,6 +78,16 @@ export function parseTime(iso: string): number {
   return ms + Number(`0.${frac.slice(3)}`);
 }
 
+/** When a run started, for the list: relative while recent, the time today, else date and time. */
+export function formatStarted(iso: string, now = Date.now()): string {
+  const d = new Date(iso);
+  const s = (now - d.getTime()) / 1000;
+  if (s < 45) return "just now";
+  if (s < 3600) return `${Math.round(s / 60)} min ago`;
+  const sameDay = new Date(now).toDateString() === d.toDateString();
+  return sameDay ? d.toLocaleTimeString() : d.toLocaleString();
+}
+
 /** Milliseconds between two RFC 3339 times; `end` missing means `now`. */
 export function durationMs(start: string | null | undefined, end: string | null | undefined, now: number = Date.now()): number | null {
   if (!start) return null;

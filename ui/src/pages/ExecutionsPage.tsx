@@ -6,7 +6,7 @@ import { useNavigate, useSearchParams } from "react-router";
 import { ApiError, api, call, type Schemas } from "../api/client";
 import { StatusBadge } from "../components/DataView";
 import { Icon } from "../components/Icon";
-import { RUN_STATUSES, TRIGGER_LABEL, durationMs, formatDuration, runTrigger } from "../lib/runs";
+import { RUN_STATUSES, TRIGGER_LABEL, durationMs, formatDuration, formatStarted, runTrigger } from "../lib/runs";
 import { openStream } from "../lib/sse";
 import styles from "./Executions.module.css";
 
@@ -24,15 +24,6 @@ const RANGES: [string, string, number][] = [
 ];
 /** Events after which the list may have changed. */
 const LIST_EVENTS = new Set(["runStarted", "runFinished", "runWaiting", "runPaused", "runResumed", "stepAwaiting", "reset"]);
-
-export function formatStarted(iso: string, now = Date.now()): string {
-  const d = new Date(iso);
-  const s = (now - d.getTime()) / 1000;
-  if (s < 45) return "just now";
-  if (s < 3600) return `${Math.round(s / 60)} min ago`;
-  const sameDay = new Date(now).toDateString() === d.toDateString();
-  return sameDay ? d.toLocaleTimeString() : d.toLocaleString();
-}
 
 function toLocalInput(iso: string | null): string {
   if (!iso) return "";
