@@ -62,6 +62,8 @@ export function RunPage() {
   const [steps, setSteps] = useState<StepView[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [doc, setDoc] = useState<{ doc: Doc; version: number } | null>(null);
+  // Whether the document is still being fetched: the critical path waits for its edges.
+  const [docLoading, setDocLoading] = useState(false);
   const [journal, setJournal] = useState<JournalEntry[]>([]);
   const [progress, setProgress] = useState<Record<string, string>>({});
   const [now, setNow] = useState(Date.now());
@@ -87,6 +89,7 @@ export function RunPage() {
     setSteps([]);
     setJournal([]);
     setDoc(null);
+    setDocLoading(false);
     setProgress({});
     void load();
   }, [load]);
@@ -102,13 +105,18 @@ export function RunPage() {
   useEffect(() => {
     if (!workflowId || !versionId) return;
     let cancelled = false;
+    setDocLoading(true);
     (async () => {
       const list = await call(api.GET("/api/v1/workflows/{id}/versions", { params: { path: { id: workflowId } } }));
       const v = list.items.find((x) => x.versionId === versionId);
       if (!v) return;
       const one = await call(api.GET("/api/v1/workflows/{id}/versions/{number}", { params: { path: { id: workflowId, number: v.number } } }));
       if (!cancelled) setDoc({ doc: (one.document ?? {}) as Doc, version: v.number });
-    })().catch(() => undefined); // a deleted workflow: no names, timing-only critical path
+    })()
+      .catch(() => undefined) // a deleted workflow: no names, timing-only critical path
+      .finally(() => {
+        if (!cancelled) setDocLoading(false);
+      });
     return () => {
       cancelled = true;
     };
@@ -181,10 +189,12 @@ export function RunPage() {
       }),
     [steps, attempts],
   );
-  const timeline = useMemo(
-    () => (run ? buildTimeline(timelineSteps, edges, run.startedAt ?? run.createdAt, run.finishedAt ?? null, now, LABEL_PERCENT / 100) : null),
-    [timelineSteps, edges, run, now],
-  );
+  const timeline = useMemo(() => {
+    if (!run) return null;
+    const t = buildTimeline(timelineSteps, edges, run.startedAt ?? run.createdAt, run.finishedAt ?? null, now, LABEL_PERCENT / 100);
+    // Until the edges are known, no path is drawn rather than a guessed one.
+    return docLoading ? { ...t, criticalPath: [], bars: t.bars.map((b) => ({ ...b, critical: false })) } : t;
+  }, [timelineSteps, edges, run, now, docLoading]);
 
   const selectStep = (node: string | null) => {
     const next = new URLSearchParams(search);
