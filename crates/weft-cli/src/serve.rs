@@ -45,6 +45,10 @@ pub struct ServeArgs {
 
 #[derive(Args)]
 pub struct WorkerArgs {
+    /// Serve `/healthz`, `/readyz` and Prometheus `/metrics` on this address (off by default:
+    /// several workers may share a machine).
+    #[arg(long, env = "WEFT_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
     /// How long running steps may take to finish when stopping.
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
     shutdown_grace: Duration,
@@ -277,10 +281,39 @@ pub async fn worker(args: WorkerArgs) -> Result<ExitCode> {
             None,
         ),
     ));
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let ops_task = match args.metrics_listen {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("listening for metrics on {addr}"))?;
+            let ops = weft_server::health::Ops {
+                engine: engine.clone(),
+                store: backend.store.clone(),
+                metrics: Arc::new(weft_server::metrics::Metrics::new()),
+                shutdown: shutdown.clone(),
+            };
+            eprintln!(
+                "weft worker metrics on http://{}/metrics",
+                listener.local_addr()?
+            );
+            Some(tokio::spawn(weft_server::health::serve_operations(
+                ops, listener,
+            )))
+        }
+        None => None,
+    };
+    // `weft serve` streams the events of the runs this worker drives.
+    let relay_task = backend
+        .store
+        .event_relay()
+        .map(|relay| tokio::spawn(weft_server::events::relay_out(engine.clone(), relay)));
     tracing::info!("weft worker started");
     let worker = engine.clone();
     let loop_task = tokio::spawn(async move { worker.run_worker(WorkerMode::Forever).await });
     stop_signal().await;
+    // Not ready from now on; metrics stay up while the in-flight steps finish.
+    shutdown.cancel();
     tracing::info!(
         "stopping: no new work, running steps get {:?}",
         args.shutdown_grace
@@ -289,6 +322,12 @@ pub async fn worker(args: WorkerArgs) -> Result<ExitCode> {
         tracing::warn!("steps still running after the grace period; their runs resume elsewhere");
     }
     loop_task.abort();
+    if let Some(task) = ops_task {
+        task.abort();
+    }
+    if let Some(task) = relay_task {
+        task.abort();
+    }
     Ok(ExitCode::SUCCESS)
 }
 

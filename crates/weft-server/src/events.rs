@@ -27,30 +27,62 @@ use std::sync::Mutex;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
 use weft_engine::RunEvent;
+use weft_store_api::{RelayedEvent, RunId};
 
-/// One event in the hub: the engine's event, serialized once, when a subscriber first needs it.
+/// One event in the hub: an event of this process's engine (serialized once, when a subscriber
+/// first needs it), or one relayed from another process sharing the database.
 #[derive(Debug)]
 pub struct HubEvent {
     /// Process-local, increasing.
     pub id: u64,
-    /// The event (its organization and run included).
-    pub event: RunEvent,
+    origin: Origin,
     data: std::sync::OnceLock<String>,
+}
+
+#[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "local events are nearly all of them; boxing would allocate once more per event"
+)]
+enum Origin {
+    Local(RunEvent),
+    Relayed(Arc<RelayedEvent>),
 }
 
 impl HubEvent {
     /// The organization.
     pub fn org_id(&self) -> &str {
-        &self.event.org_id
+        match &self.origin {
+            Origin::Local(e) => &e.org_id,
+            Origin::Relayed(e) => &e.org_id,
+        }
+    }
+    /// The run.
+    pub fn run_id(&self) -> RunId {
+        match &self.origin {
+            Origin::Local(e) => e.run_id,
+            Origin::Relayed(e) => e.run_id,
+        }
     }
     /// The SSE event name (`runStarted`, `stepSucceeded`, …).
-    pub fn name(&self) -> &'static str {
-        self.event.kind.name()
+    pub fn name(&self) -> &str {
+        match &self.origin {
+            Origin::Local(e) => e.kind.name(),
+            Origin::Relayed(e) => &e.name,
+        }
     }
     /// The event as JSON text.
     pub fn data(&self) -> &str {
-        self.data
-            .get_or_init(|| serde_json::to_string(&self.event).unwrap_or_default())
+        match &self.origin {
+            Origin::Local(e) => self
+                .data
+                .get_or_init(|| serde_json::to_string(e).unwrap_or_default()),
+            Origin::Relayed(e) => &e.data,
+        }
+    }
+    /// True for an event of this process's engine.
+    pub fn is_local(&self) -> bool {
+        matches!(self.origin, Origin::Local(_))
     }
 }
 
@@ -80,12 +112,21 @@ impl EventHub {
         }
     }
 
-    /// Publishes an event.
-    pub fn publish(&self, event: RunEvent) {
+    /// Publishes an event of this process's engine.
+    pub fn publish(&self, event: RunEvent) -> Arc<HubEvent> {
+        self.push(Origin::Local(event))
+    }
+
+    /// Publishes an event relayed from another process.
+    pub fn publish_relayed(&self, event: Arc<RelayedEvent>) -> Arc<HubEvent> {
+        self.push(Origin::Relayed(event))
+    }
+
+    fn push(&self, origin: Origin) -> Arc<HubEvent> {
         let mut ring = self.ring.lock().unwrap_or_else(|p| p.into_inner());
         let ev = Arc::new(HubEvent {
             id: ring.next_id,
-            event,
+            origin,
             data: std::sync::OnceLock::new(),
         });
         ring.next_id += 1;
@@ -93,7 +134,8 @@ impl EventHub {
             ring.events.pop_front();
         }
         ring.events.push_back(ev.clone());
-        let _ = self.tx.send(ev);
+        let _ = self.tx.send(ev.clone());
+        ev
     }
 
     /// Subscribes; with `after`, also returns the buffered events after that id and whether
@@ -307,13 +349,13 @@ pub async fn run_stream(
                         // Progress (tokens streaming from a model) is live only: passed on
                         // without an id, so it never moves `Last-Event-ID`, and without
                         // reading the journal again.
-                        Ok(e) if e.event.run_id == run_id && e.name() == PROGRESS_EVENT => {
+                        Ok(e) if e.run_id() == run_id && e.name() == PROGRESS_EVENT => {
                             let ev = Event::default().event(e.name()).data(e.data());
                             if tx.send(ev).await.is_err() {
                                 return;
                             }
                         }
-                        Ok(e) if e.event.run_id == run_id => {
+                        Ok(e) if e.run_id() == run_id => {
                             // The executor keeps pure steps' results back for a few
                             // milliseconds; someone is watching this run: write them now.
                             state.engine.flush(run_id).await;
@@ -333,8 +375,10 @@ pub async fn run_stream(
     Ok(sse_from(rx))
 }
 
-/// Feeds engine events to the hub and metrics.
+/// Feeds engine events to the hub and metrics, and to the other processes sharing the
+/// database when the store relays events.
 pub async fn pump(state: AppState) {
+    let relay = state.store.event_relay();
     let mut rx = state.engine.subscribe();
     loop {
         let event: RunEvent = tokio::select! {
@@ -349,6 +393,94 @@ pub async fn pump(state: AppState) {
             () = state.shutdown.cancelled() => return,
         };
         state.metrics.observe(&event);
-        state.hub.publish(event);
+        let ev = state.hub.publish(event);
+        if let Some(relay) = &relay {
+            relay.publish(RelayedEvent {
+                org_id: ev.org_id().to_string(),
+                run_id: ev.run_id(),
+                name: ev.name().to_string(),
+                data: relayable(ev.data()),
+            });
+        }
     }
 }
+
+/// Sends the engine's events to the other processes sharing the database, in a process
+/// without a hub (`weft worker`), until the engine stops.
+pub async fn relay_out(engine: weft_engine::Engine, relay: Arc<dyn weft_store_api::EventRelay>) {
+    let mut rx = engine.subscribe();
+    loop {
+        match rx.recv().await {
+            Ok(e) => {
+                let data = serde_json::to_string(&e).unwrap_or_default();
+                relay.publish(RelayedEvent {
+                    org_id: e.org_id.to_string(),
+                    run_id: e.run_id,
+                    name: e.kind.name().to_string(),
+                    data: relayable(&data),
+                });
+            }
+            Err(broadcast::error::RecvError::Lagged(n)) => {
+                tracing::warn!(missed = n, "relaying live events fell behind");
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
+/// Feeds the events of runs other processes drive into the hub (`weft serve` with workers
+/// elsewhere).
+pub async fn relay_in(state: AppState, relay: Arc<dyn weft_store_api::EventRelay>) {
+    let mut rx = relay.subscribe();
+    loop {
+        tokio::select! {
+            r = rx.recv() => match r {
+                Ok(e) => {
+                    state.hub.publish_relayed(e);
+                }
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!(missed = n, "relayed live events fell behind");
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+            () = state.shutdown.cancelled() => return,
+        }
+    }
+}
+
+/// The longest string kept in an event too large to relay whole.
+const RELAY_STRING_LIMIT: usize = 512;
+
+/// An event's JSON as relayed: whole when it fits a notification, else with its long strings
+/// (an error message, a streamed text) cut and `"truncated": true` added.
+fn relayable(data: &str) -> String {
+    if data.len() <= RELAY_LIMIT {
+        return data.to_string();
+    }
+    fn cut(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::String(s) if s.len() > RELAY_STRING_LIMIT => {
+                let mut end = RELAY_STRING_LIMIT;
+                while !s.is_char_boundary(end) {
+                    end -= 1;
+                }
+                s.truncate(end);
+                s.push('…');
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(cut),
+            serde_json::Value::Object(o) => o.values_mut().for_each(cut),
+            _ => {}
+        }
+    }
+    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(data) else {
+        return data.to_string();
+    };
+    cut(&mut value);
+    if let Some(o) = value.as_object_mut() {
+        o.insert("truncated".into(), true.into());
+    }
+    value.to_string()
+}
+
+/// What fits a relayed notification beside its header (PostgreSQL's limit is 8000 bytes).
+const RELAY_LIMIT: usize = 7_000;

@@ -246,6 +246,9 @@ pub async fn serve(
     let addr: SocketAddr = listener.local_addr()?;
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(events::pump(state.clone()));
+    if let Some(relay) = state.store.event_relay() {
+        tasks.spawn(events::relay_in(state.clone(), relay));
+    }
     if state.config.workers {
         let engine = state.engine.clone();
         tasks.spawn(async move {

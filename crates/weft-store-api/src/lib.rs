@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// The organization (and optionally team) that owns stored objects.
@@ -735,4 +736,34 @@ pub trait Store: Send + Sync + 'static {
     async fn ready(&self) -> StoreResult<()> {
         Ok(())
     }
+    /// Live events between the processes sharing the database (PostgreSQL: `NOTIFY
+    /// weft_events`), so a `weft serve` streams the events of runs its workers drive. `None`
+    /// when this process is the only one (SQLite).
+    fn event_relay(&self) -> Option<Arc<dyn EventRelay>> {
+        None
+    }
+}
+
+/// A live event (a run or step event, already serialized) passed from the process that
+/// emitted it to the others sharing the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelayedEvent {
+    /// The run's organization.
+    pub org_id: String,
+    /// The run.
+    pub run_id: RunId,
+    /// The event's name (`stepSucceeded`, …).
+    pub name: String,
+    /// The event as JSON text.
+    pub data: String,
+}
+
+/// Best-effort delivery of live events to the other processes sharing a database. The
+/// journal stays the record: a relayed event can be lost (a full queue, a reconnect) and
+/// per-run streams read the journal; relayed events only make live views live.
+pub trait EventRelay: Send + Sync {
+    /// Sends an event to the other processes (never back to this one). Never blocks.
+    fn publish(&self, event: RelayedEvent);
+    /// Events from the other processes.
+    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Arc<RelayedEvent>>;
 }

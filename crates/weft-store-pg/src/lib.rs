@@ -17,6 +17,9 @@
 //! - idle workers sleep in [`Store::wait_for_work`] on `LISTEN weft_work`; creating a run,
 //!   releasing one, a run starting to wait on a timer and a control request `NOTIFY` in the
 //!   transaction that commits them;
+//! - live run and step events reach the other processes through `NOTIFY weft_events`
+//!   ([`Store::event_relay`], the `relay` module), so a `weft serve` streams runs its workers
+//!   drive;
 //! - [`PgStore::try_acquire_leader`] gives one replica a named leadership (the scheduler's
 //!   cron ticks) through a session-level advisory lock.
 //!
@@ -63,6 +66,7 @@ mod leader;
 mod notify;
 mod owners;
 mod read;
+mod relay;
 mod rows;
 mod runs;
 mod schema;
@@ -148,6 +152,8 @@ pub struct PgStore {
     finished: Arc<WorkSignal>,
     heartbeat: JoinHandle<()>,
     listener: JoinHandle<()>,
+    relay: Arc<relay::PgRelay>,
+    relay_task: JoinHandle<()>,
     lease: Duration,
 }
 
@@ -187,10 +193,12 @@ impl PgStore {
         }
         let signal = Arc::new(WorkSignal::default());
         let finished = Arc::new(WorkSignal::default());
+        let (relay, relay_task) = relay::PgRelay::start(pool.clone());
         let listener = notify::listen(
             connect_options.clone(),
             Arc::clone(&signal),
             Arc::clone(&finished),
+            Arc::clone(&relay),
         )
         .await?;
         let owners = Arc::new(OwnerSet::default());
@@ -211,6 +219,8 @@ impl PgStore {
             finished,
             heartbeat,
             listener,
+            relay,
+            relay_task,
             lease: options.lease,
         }))
     }
@@ -246,6 +256,7 @@ impl Drop for PgStore {
         // this store's owners, and stops.
         self.heartbeat.abort();
         self.listener.abort();
+        self.relay_task.abort();
     }
 }
 
@@ -616,6 +627,10 @@ impl Store for PgStore {
             return Err(StoreError::Closed);
         }
         schema::check_version(schema::current_version(&self.pool).await?)
+    }
+
+    fn event_relay(&self) -> Option<Arc<dyn weft_store_api::EventRelay>> {
+        Some(self.relay.clone())
     }
 }
 

@@ -1,9 +1,11 @@
-//! Waking idle workers: `LISTEN weft_work` on a dedicated connection.
+//! Waking idle workers: `LISTEN weft_work` on a dedicated connection, which also receives
+//! `weft_done` (a run finished somewhere) and `weft_events` (live events, see `relay`).
 //!
 //! Every transaction that makes work available (a run created, released, due on a timer or
 //! asked to change) sends `NOTIFY weft_work` as it commits (see `writer`). PostgreSQL delivers
 //! it to every listening session after the commit, so a woken worker finds the change.
 
+use crate::relay::{EVENTS_CHANNEL, PgRelay};
 use crate::rows::db;
 use crate::writer::{DONE_CHANNEL, WORK_CHANNEL};
 use sqlx_postgres::{PgConnectOptions, PgListener, PgPoolOptions};
@@ -43,6 +45,7 @@ pub(crate) async fn listen(
     options: PgConnectOptions,
     signal: Arc<WorkSignal>,
     done: Arc<WorkSignal>,
+    relay: Arc<PgRelay>,
 ) -> StoreResult<JoinHandle<()>> {
     let pool = PgPoolOptions::new()
         .max_connections(1)
@@ -55,7 +58,7 @@ pub(crate) async fn listen(
         .map_err(db("connecting the work listener"))?;
     listener.ignore_pool_close_event(true);
     listener
-        .listen_all([WORK_CHANNEL, DONE_CHANNEL])
+        .listen_all([WORK_CHANNEL, DONE_CHANNEL, EVENTS_CHANNEL])
         .await
         .map_err(db("listening for work"))?;
     Ok(tokio::spawn(async move {
@@ -64,13 +67,14 @@ pub(crate) async fn listen(
                 Ok(Some(first)) => {
                     // One wake-up per channel for a burst.
                     let (mut work, mut finished) = (false, false);
-                    let mut note = |channel: &str| match channel {
+                    let mut note = |n: &sqlx_postgres::PgNotification| match n.channel() {
                         DONE_CHANNEL => finished = true,
+                        EVENTS_CHANNEL => relay.received(n.payload()),
                         _ => work = true,
                     };
-                    note(first.channel());
+                    note(&first);
                     while let Some(n) = listener.next_buffered() {
-                        note(n.channel());
+                        note(&n);
                     }
                     if work {
                         signal.wake();

@@ -314,7 +314,10 @@ async fn three_workers_finish_500_runs_when_one_is_killed() {
 }
 
 /// A run that a `weft worker` finishes starts the workflows listening for it (`runCompleted`):
-/// the trigger fires in the process that finishes the run, not only in `weft serve`.
+/// the trigger fires in the process that finishes the run, not only in `weft serve`. The
+/// worker's own `/metrics` (`--metrics-listen`) count the runs it finished, and the
+/// organization's live event stream on `weft serve` carries the worker's events (relayed
+/// through `NOTIFY weft_events`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runs_finished_by_a_worker_fire_run_completed_triggers() {
     let db = weft_store_pg::testing::TestDatabase::create()
@@ -377,8 +380,38 @@ async fn runs_finished_by_a_worker_fire_run_completed_triggers() {
     .await
     .expect("json");
 
+    let run_id = run["id"].as_str().expect("run id").to_string();
+    let mut stream = client
+        .get(format!("{base}/api/v1/events"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("events");
+    assert_eq!(stream.status(), 200);
+    let relayed = tokio::spawn(async move {
+        let mut text = String::new();
+        while let Ok(Some(chunk)) = stream.chunk().await {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+            let finished = text.lines().any(|l| {
+                l.starts_with("data:")
+                    && l.contains(&run_id)
+                    && l.contains(r#""event":"runFinished""#)
+            });
+            if finished {
+                break;
+            }
+        }
+        text
+    });
+
     // Only a worker drives runs here.
-    let _worker = Proc(spawn(&["worker"], &url, &tmp.path().join("w"), &master));
+    let metrics_addr = format!("127.0.0.1:{}", free_port());
+    let _worker = Proc(spawn(
+        &["worker", "--metrics-listen", &metrics_addr],
+        &url,
+        &tmp.path().join("w"),
+        &master,
+    ));
     let started = Instant::now();
     loop {
         let list: Value = client
@@ -394,11 +427,46 @@ async fn runs_finished_by_a_worker_fire_run_completed_triggers() {
         if let Some(f) = items.iter().find(|r| r["workflowName"] == "follower") {
             assert_eq!(f["input"][0]["runId"], run["id"]);
             assert_eq!(f["input"][0]["output"], json!([{"done": true}]));
-            return;
+            break;
         }
         assert!(
             started.elapsed() < Duration::from_secs(60),
             "the follower never ran; runs: {items:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let events = tokio::time::timeout(Duration::from_secs(30), relayed)
+        .await
+        .expect("the worker's runFinished never reached the organization's stream")
+        .expect("stream task");
+    assert!(events.contains("event: runStarted"), "{events}");
+    assert!(events.contains("event: stepSucceeded"), "{events}");
+
+    let get = |path: &str| client.get(format!("http://{metrics_addr}{path}")).send();
+    assert_eq!(get("/readyz").await.expect("readyz").status(), 200);
+    // The follower's run may still be finishing; its count lands within moments.
+    loop {
+        let text = get("/metrics")
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        let source_done =
+            text.contains(r#"weft_runs_finished_total{workflow="source",status="succeeded"} 1"#);
+        let follower_done =
+            text.contains(r#"weft_runs_finished_total{workflow="follower",status="succeeded"} 1"#);
+        if source_done && follower_done {
+            assert!(text.contains("\nweft_live_workers "), "{text}");
+            assert!(
+                text.contains(r#"weft_step_duration_seconds_count{node_type="core.set@1"} 1"#),
+                "{text}"
+            );
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the worker's metrics never counted both runs:\n{text}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
