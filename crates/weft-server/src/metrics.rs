@@ -72,6 +72,16 @@ impl Interned {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CacheLabel {
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TokenLabel {
+    kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct WebhookLabels {
     status: u16,
 }
@@ -86,6 +96,10 @@ pub struct Metrics {
     http_requests: Family<HttpLabels, Counter>,
     http_duration: Family<HttpLabels, Histogram>,
     webhook_latency: Family<WebhookLabels, Histogram>,
+    llm_cache: Family<CacheLabel, Counter>,
+    llm_calls: Counter,
+    llm_tokens: Family<TokenLabel, Counter>,
+    budget_thresholds: Counter,
     /// Runs this process drives now.
     pub active_runs: Gauge,
     /// Runs waiting to be claimed (queued, orphaned or due), up to 10 000.
@@ -122,6 +136,30 @@ impl Metrics {
         let queue_depth = Gauge::default();
         let live_workers = Gauge::default();
         let schedule_ticks = Counter::default();
+        let llm_cache = Family::<CacheLabel, Counter>::default();
+        let llm_calls = Counter::default();
+        let llm_tokens = Family::<TokenLabel, Counter>::default();
+        let budget_thresholds = Counter::default();
+        registry.register(
+            "llm_cache_requests",
+            "Model calls of nodes with a response cache, by result (hit, miss)",
+            llm_cache.clone(),
+        );
+        registry.register(
+            "llm_calls",
+            "Model calls accounted by this process",
+            llm_calls.clone(),
+        );
+        registry.register(
+            "llm_tokens",
+            "Tokens of model calls accounted by this process, by kind (prompt, completion)",
+            llm_tokens.clone(),
+        );
+        registry.register(
+            "budget_thresholds",
+            "Budget thresholds (50/75/90/100 %) crossed",
+            budget_thresholds.clone(),
+        );
         registry.register(
             "runs_started",
             "Runs started, by workflow",
@@ -177,6 +215,10 @@ impl Metrics {
             http_requests,
             http_duration,
             webhook_latency,
+            llm_cache,
+            llm_calls,
+            llm_tokens,
+            budget_thresholds,
             active_runs,
             queue_depth,
             live_workers,
@@ -221,6 +263,26 @@ impl Metrics {
                         node_type: Text(node_type.clone()),
                     })
                     .observe(*duration_ms as f64 / 1000.0);
+            }
+            RunEventKind::LlmCall {
+                cache,
+                prompt_tokens,
+                completion_tokens,
+                ..
+            } => {
+                self.llm_calls.inc();
+                if let Some(result) = cache {
+                    self.llm_cache.get_or_create(&CacheLabel { result }).inc();
+                }
+                self.llm_tokens
+                    .get_or_create(&TokenLabel { kind: "prompt" })
+                    .inc_by(*prompt_tokens);
+                self.llm_tokens
+                    .get_or_create(&TokenLabel { kind: "completion" })
+                    .inc_by(*completion_tokens);
+            }
+            RunEventKind::BudgetThreshold { .. } => {
+                self.budget_thresholds.inc();
             }
             _ => {}
         }
