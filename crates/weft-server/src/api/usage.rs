@@ -324,7 +324,7 @@ pub async fn list_prices(
 }
 
 fn check_price(v: f64, pointer: &str) -> ApiResult<()> {
-    if !v.is_finite() || v < 0.0 || v > 1_000_000.0 {
+    if !v.is_finite() || !(0.0..=1_000_000.0).contains(&v) {
         return Err(invalid(
             pointer,
             "must be a number of dollars from 0 to 1000000",
