@@ -491,3 +491,87 @@ async fn the_response_cache_hits_misses_and_expires() {
         .expect("usage");
     assert_eq!((org[0].calls, org[0].cached_calls), (5, 1));
 }
+
+#[tokio::test]
+async fn a_run_resumed_after_a_crash_counts_its_checkpointed_calls_once() {
+    // Turn 0 asks for a tool; turn 1 hangs until the process "dies"; after recovery turn 1
+    // answers. Turn 0 comes from its checkpoint: paid and recorded once.
+    let m = serve(|_, i| match i {
+        0 => Reply::Tools(vec![("add".into(), json!({"a": 1, "b": 2}))]),
+        1 => Reply::Hang(vec!["thinking".into()]),
+        _ => Reply::Text("three".into()),
+    })
+    .await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let scope = weft_store_api::TenantScope::default_org();
+    let doc = json!({
+        "apiVersion": "weft/v1", "name": "crashy",
+        "nodes": [{"id": "agent", "type": "ai.agent@1",
+            "params": {"baseUrl": format!("{}/v1", m.url), "model": "m", "message": "1+2", "finishTool": false,
+                "maxTokens": 20,
+                "tools": [{"name": "add", "description": "Adds.",
+                    "parameters": {"type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "number"}}},
+                    "node": {"type": "core.set@1", "params": {"fields": {"sum": "{{ $json.a + $json.b }}"}}}}]}}],
+        "edges": [],
+    });
+    let wf: weft_model::Workflow = serde_json::from_value(doc).expect("doc");
+    let run_id = {
+        let engine = Harness::engine_on(dir.path(), LlmMode::Live).await;
+        let version = engine
+            .register_workflow(&scope, &wf)
+            .await
+            .expect("register");
+        let run = engine
+            .start_run(
+                &scope,
+                &version,
+                json!([{}]),
+                weft_engine::StartOptions::default(),
+            )
+            .await
+            .expect("start");
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+        while m.count() < 2 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "turn 1 never started"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        engine.shutdown().await;
+        run.id
+    };
+    let engine = Harness::engine_on(dir.path(), LlmMode::Live).await;
+    engine.recover_once().await.expect("recover");
+    let run = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        engine.wait_for(&scope, run_id),
+    )
+    .await
+    .expect("finished in time")
+    .expect("wait");
+    let out = output(&run);
+    assert_eq!(out["answer"], "three");
+    assert_eq!(m.count(), 3, "turn 0 was not asked again");
+    let calls = engine
+        .store()
+        .list_llm_calls(&scope, &run_id.to_string())
+        .await
+        .expect("calls");
+    let answered: Vec<_> = calls.iter().filter(|c| c.ok).collect();
+    assert_eq!(answered.len(), 2, "turn 0 once, turn 1 once: {calls:?}");
+    assert!(
+        calls
+            .iter()
+            .filter(|c| !c.ok)
+            .all(|c| c.prompt_tokens + c.completion_tokens == 0),
+        "the interrupted call spent nothing measurable: {calls:?}"
+    );
+    let recorded: u64 = calls
+        .iter()
+        .map(|c| c.prompt_tokens + c.completion_tokens)
+        .sum();
+    assert_eq!(out["usage"]["totalTokens"].as_u64(), Some(recorded));
+    assert_eq!(out["usage"]["calls"][0]["fromCheckpoint"], true);
+    engine.shutdown().await;
+}
