@@ -79,8 +79,19 @@ pub fn cache_key(link: &Link, request: &ChatRequest) -> String {
 struct Meter<'c, 'a> {
     calls: &'c DurableCalls<'a>,
     cache: bool,
-    ticket: Mutex<Option<LlmTicket>>,
+    /// The reservation of the call in flight, with its provider and model.
+    ticket: Mutex<Option<(LlmTicket, String, String)>>,
     cost: Mutex<Option<LlmCost>>,
+}
+
+impl Drop for Meter<'_, '_> {
+    /// A chat dropped mid-call (its caller stopped waiting) gives its reservation back.
+    fn drop(&mut self) {
+        if let Some((ticket, provider, model)) = lock(&self.ticket).take() {
+            let ctx = self.calls.ctx;
+            ctx.services().llm_abandon(ctx, ticket, &provider, &model);
+        }
+    }
 }
 
 #[async_trait]
@@ -97,7 +108,7 @@ impl CallHook for Meter<'_, '_> {
         };
         let ctx = self.calls.ctx;
         let ticket = ctx.services().llm_reserve(ctx, &plan).await?;
-        *lock(&self.ticket) = Some(ticket);
+        *lock(&self.ticket) = Some((ticket, plan.provider, plan.model));
         Ok(())
     }
 
@@ -108,7 +119,10 @@ impl CallHook for Meter<'_, '_> {
         result: Result<&ChatResponse, &NodeError>,
         elapsed_ms: u64,
     ) -> Result<(), NodeError> {
-        let ticket = lock(&self.ticket).take().unwrap_or_default();
+        let ticket = lock(&self.ticket)
+            .take()
+            .map(|(t, _, _)| t)
+            .unwrap_or_default();
         let cache = self.cache.then_some(false);
         let done = match result {
             Ok(r) => LlmCallDone {

@@ -402,6 +402,32 @@ impl EngineServices for StepServices {
         Ok(cost)
     }
 
+    fn llm_abandon(&self, ctx: &StepContext, ticket: LlmTicket, provider: &str, model: &str) {
+        let call = LlmCall {
+            id: RunId::new().to_string(),
+            caller: self.caller(ctx),
+            provider: provider.to_owned(),
+            model: model.to_owned(),
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            latency_ms: 0,
+            cost_nanos: 0,
+            priced: ticket.price.is_some(),
+            cached: false,
+            ok: false,
+            at: Utc::now(),
+        };
+        let (store, scope) = (self.inner.store.clone(), self.scope.clone());
+        let reservation = Reservation {
+            id: ticket.reservation,
+        };
+        tokio::spawn(async move {
+            if let Err(e) = store.settle_llm(&scope, &reservation, &call).await {
+                tracing::warn!(error = %e, "could not release an abandoned model call's reservation");
+            }
+        });
+    }
+
     async fn llm_cache_get(&self, _ctx: &StepContext, key: &str) -> Option<Value> {
         match self
             .inner

@@ -336,6 +336,11 @@ pub trait EngineServices: Send + Sync {
         Ok(LlmCost::default())
     }
 
+    /// Gives back a reservation whose call was abandoned before it ended (its future was
+    /// dropped, e.g. a parallel join that had enough answers): recorded as a failed call of
+    /// `model` in the background. Must not block.
+    fn llm_abandon(&self, _ctx: &StepContext, _ticket: LlmTicket, _provider: &str, _model: &str) {}
+
     /// A cached model response under `key` (already scoped by the caller to what the model
     /// sees), if one is fresh. `None` where no cache is offered.
     async fn llm_cache_get(&self, _ctx: &StepContext, _key: &str) -> Option<Value> {

@@ -575,3 +575,53 @@ async fn a_run_resumed_after_a_crash_counts_its_checkpointed_calls_once() {
     assert_eq!(out["usage"]["calls"][0]["fromCheckpoint"], true);
     engine.shutdown().await;
 }
+
+#[tokio::test]
+async fn calls_a_parallel_join_stops_waiting_for_give_their_reservations_back() {
+    let m = serve(|body, _| {
+        if body["model"] == "fast" {
+            Reply::Text("first".into())
+        } else {
+            Reply::Hang(vec!["still".into()])
+        }
+    })
+    .await;
+    let h = Harness::new(LlmMode::Live).await;
+    store(&h)
+        .put_budget(&h.scope, &budget("roomy", BudgetWindow::Run, 1_000_000))
+        .await
+        .expect("budget");
+    let run = h
+        .run(
+            json!({"apiVersion": "weft/v1", "name": "race", "edges": [],
+                "nodes": [{"id": "fan", "type": "ai.parallel@1", "params": {
+                    "baseUrl": format!("{}/v1", m.url), "model": "m", "message": "go", "join": "any", "maxTokens": 10,
+                    "agents": [{"name": "a", "model": "slow"}, {"name": "b", "model": "fast"}, {"name": "c", "model": "slow"}]}}]}),
+            json!([{}]),
+        )
+        .await;
+    assert_eq!(output(&run)["answer"], "first");
+    let window = format!("r:{}", run.id);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let s = store(&h)
+            .budget_spend(&h.scope, "roomy", &window)
+            .await
+            .expect("spend");
+        if s.reserved_tokens == 0 {
+            assert_eq!(s.spent_tokens, 13, "only the answer spent");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the abandoned calls still hold {s:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let calls = store(&h)
+        .list_llm_calls(&h.scope, &run.id.to_string())
+        .await
+        .expect("calls");
+    assert_eq!(calls.iter().filter(|c| c.ok).count(), 1);
+    assert_eq!(calls.iter().filter(|c| !c.ok).count(), 2, "{calls:?}");
+}
