@@ -475,7 +475,8 @@ async fn dto(state: &AppState, p: &Principal, b: Budget) -> ApiResult<BudgetDto>
             let window = w.key(Utc::now(), "");
             let s = state.store.budget_spend(&p.scope, &b.id, &window).await?;
             Some(BudgetWindowDto {
-                percent: b.percent(s.spent_tokens, s.spent_nanos),
+                // A zero limit that was spent against is "infinitely" over: shown as 1e9 %.
+                percent: b.percent(s.spent_tokens, s.spent_nanos).min(1e9),
                 window,
                 spent_tokens: s.spent_tokens,
                 spent_usd: usd(s.spent_nanos),
