@@ -327,11 +327,23 @@ impl EngineServices for StepServices {
         ticket: LlmTicket,
         done: &LlmCallDone,
     ) -> Result<LlmCost, NodeError> {
-        let price = ticket.price.map(|(i, o)| LlmPrice {
-            model: done.model.clone(),
-            input_per_mtok: i,
-            output_per_mtok: o,
-        });
+        let price = match ticket.price {
+            Some((i, o)) => Some(LlmPrice {
+                model: done.model.clone(),
+                input_per_mtok: i,
+                output_per_mtok: o,
+            }),
+            // Nothing was reserved (a cached answer): the price is looked up for the flag.
+            None => {
+                let prices = self
+                    .inner
+                    .store
+                    .list_llm_prices(&self.scope)
+                    .await
+                    .map_err(|e| store_error("could not read the price table", e))?;
+                acct::price_for(&prices, &done.model)
+            }
+        };
         let cost = LlmCost {
             cost_nanos: match (&price, done.cached) {
                 (Some(p), false) => p.cost_nanos(done.prompt_tokens, done.completion_tokens),
