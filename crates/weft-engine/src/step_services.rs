@@ -433,11 +433,14 @@ impl EngineServices for StepServices {
         let reservation = Reservation {
             id: ticket.reservation,
         };
-        tokio::spawn(async move {
-            if let Err(e) = store.settle_llm(&scope, &reservation, &call).await {
-                tracing::warn!(error = %e, "could not release an abandoned model call's reservation");
-            }
-        });
+        // Outside a runtime (a process tearing down) the reservation expires on its own.
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                if let Err(e) = store.settle_llm(&scope, &reservation, &call).await {
+                    tracing::warn!(error = %e, "could not release an abandoned model call's reservation");
+                }
+            });
+        }
     }
 
     async fn llm_cache_get(&self, _ctx: &StepContext, key: &str) -> Option<Value> {
