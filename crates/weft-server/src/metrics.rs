@@ -329,3 +329,71 @@ pub async fn track_requests(State(state): State<AppState>, req: Request, next: N
         .observe(start.elapsed().as_secs_f64());
     resp
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use weft_store_api::RunId;
+
+    fn event(kind: RunEventKind) -> RunEvent {
+        RunEvent {
+            run_id: RunId::new(),
+            parent_run_id: None,
+            org_id: "org".into(),
+            workflow_id: None,
+            workflow_name: "w".into(),
+            at: chrono::Utc::now(),
+            kind,
+        }
+    }
+
+    fn call(cache: Option<&'static str>) -> RunEventKind {
+        RunEventKind::LlmCall {
+            node: "a".into(),
+            attempt: 1,
+            provider: "openai".into(),
+            model: "m".into(),
+            prompt_tokens: 12,
+            completion_tokens: 3,
+            cost_usd: 0.0,
+            priced: false,
+            cached: cache == Some("hit"),
+            cache,
+            ok: true,
+        }
+    }
+
+    #[test]
+    fn llm_calls_count_tokens_cache_hits_misses_and_thresholds() {
+        let m = Metrics::new();
+        m.observe(&event(call(Some("miss"))));
+        m.observe(&event(call(Some("hit"))));
+        m.observe(&event(call(Some("hit"))));
+        m.observe(&event(call(None)));
+        m.observe(&event(RunEventKind::BudgetThreshold {
+            node: "a".into(),
+            budget_id: "b".into(),
+            budget_name: "b".into(),
+            window: "d:2026-12-06".into(),
+            threshold: 50,
+            spent_tokens: 50,
+            spent_usd: 0.0,
+            max_tokens: Some(100),
+            max_usd: None,
+        }));
+        let text = m.encode();
+        for line in [
+            "weft_llm_cache_requests_total{result=\"hit\"} 2",
+            "weft_llm_cache_requests_total{result=\"miss\"} 1",
+            "weft_llm_calls_total 4",
+            "weft_llm_tokens_total{kind=\"prompt\"} 48",
+            "weft_llm_tokens_total{kind=\"completion\"} 12",
+            "weft_budget_thresholds_total 1",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "{line} missing in:\n{text}"
+            );
+        }
+    }
+}
