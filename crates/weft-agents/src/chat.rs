@@ -230,6 +230,16 @@ pub struct CallRecord {
     /// True when the answer came from a checkpoint of an earlier attempt (paid for then,
     /// not again).
     pub from_checkpoint: bool,
+    /// What it cost in dollars, from the organization's price table (0 when cached or the
+    /// model has no price).
+    #[serde(default)]
+    pub cost_usd: f64,
+    /// False when the model has no price (its cost is 0, not guessed).
+    #[serde(default)]
+    pub priced: bool,
+    /// Answered from the response cache.
+    #[serde(default)]
+    pub cached: bool,
 }
 
 impl CallRecord {
@@ -242,6 +252,9 @@ impl CallRecord {
             completion_tokens: response.usage.completion_tokens,
             latency_ms: response.latency_ms,
             from_checkpoint,
+            cost_usd: 0.0,
+            priced: false,
+            cached: false,
         }
     }
 }

@@ -123,6 +123,22 @@ pub struct Link {
     pub model: String,
 }
 
+/// Sees every provider call of a fallback chain: before (to reserve against budgets; an
+/// error stops the chain) and after (to account for it, failed or not).
+#[async_trait]
+pub trait CallHook: Send + Sync {
+    /// Before asking `link` for `request` (its model already set).
+    async fn before(&self, link: &Link, request: &ChatRequest) -> Result<(), NodeError>;
+    /// After `link` answered or failed.
+    async fn after(
+        &self,
+        link: &Link,
+        request: &ChatRequest,
+        result: Result<&ChatResponse, &NodeError>,
+        elapsed_ms: u64,
+    ) -> Result<(), NodeError>;
+}
+
 /// Tries each link in turn until one answers. Any error moves on to the next link (a rate
 /// limit, an outage, a model that is gone, a request too long for this model) except
 /// cancellation; when every link failed, the last error is returned with all of them in its
@@ -143,12 +159,31 @@ impl Fallback {
         request: &ChatRequest,
         options: CallOptions<'_>,
     ) -> Result<ChatResponse, NodeError> {
+        self.chat_with(request, options, None).await
+    }
+
+    /// Sends the request down the chain, telling `hook` about every link's call.
+    pub async fn chat_with(
+        &self,
+        request: &ChatRequest,
+        options: CallOptions<'_>,
+        hook: Option<&dyn CallHook>,
+    ) -> Result<ChatResponse, NodeError> {
         let mut failures = Vec::new();
         let mut last = None;
         for (i, link) in self.links.iter().enumerate() {
             let mut req = request.clone();
             req.model = link.model.clone();
-            match link.provider.chat(&req, options).await {
+            if let Some(h) = hook {
+                h.before(link, &req).await?;
+            }
+            let started = std::time::Instant::now();
+            let result = link.provider.chat(&req, options).await;
+            if let Some(h) = hook {
+                let ms = started.elapsed().as_millis() as u64;
+                h.after(link, &req, result.as_ref(), ms).await?;
+            }
+            match result {
                 Ok(r) => {
                     if i > 0 {
                         tracing::info!(model = %link.model, "a fallback model answered");

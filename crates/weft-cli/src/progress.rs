@@ -102,7 +102,16 @@ impl Progress {
                 format!("{pad}  ✖ {node} [{code}] {error}{note}")
             }
             // Token streams are for live views (`--json`, the API's event streams).
-            RunEventKind::StepProgress { .. } => return,
+            RunEventKind::StepProgress { .. } | RunEventKind::LlmCall { .. } => return,
+            RunEventKind::BudgetThreshold {
+                node,
+                budget_name,
+                threshold,
+                window,
+                ..
+            } => {
+                format!("{pad}  ⚠ {node}: budget {budget_name:?} reached {threshold} % ({window})")
+            }
             RunEventKind::StepSkipped { node } => format!("{pad}  ↷ {node} skipped"),
             RunEventKind::StepSleeping { node, until } => {
                 format!("{pad}  ⏸ {node} sleeps until {}", until.to_rfc3339())

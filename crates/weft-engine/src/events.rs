@@ -102,6 +102,59 @@ pub enum RunEventKind {
         /// Node-defined, e.g. `{"type": "token", "text": "…"}`.
         data: Value,
     },
+    /// A model call of a step was accounted (live only, never journaled; the call itself is
+    /// stored with the run's LLM usage).
+    #[serde(rename_all = "camelCase")]
+    LlmCall {
+        /// Node id.
+        node: Arc<str>,
+        /// The attempt.
+        attempt: u32,
+        /// Provider kind.
+        provider: String,
+        /// Model.
+        model: String,
+        /// Prompt tokens.
+        prompt_tokens: u64,
+        /// Completion tokens.
+        completion_tokens: u64,
+        /// Dollars (0 when cached or unpriced).
+        cost_usd: f64,
+        /// False when the model has no price.
+        priced: bool,
+        /// Answered from the response cache.
+        cached: bool,
+        /// `hit` or `miss` when the node caches responses.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cache: Option<&'static str>,
+        /// False when the call failed.
+        ok: bool,
+    },
+    /// A budget's window reached 50, 75, 90 or 100 % for the first time (live only; each
+    /// threshold once per window).
+    #[serde(rename_all = "camelCase")]
+    BudgetThreshold {
+        /// The step whose call crossed it.
+        node: Arc<str>,
+        /// Budget id.
+        budget_id: String,
+        /// Budget name.
+        budget_name: String,
+        /// The window (`d:2026-12-06`, `m:2026-12`, `r:{run}`).
+        window: String,
+        /// Percent.
+        threshold: u8,
+        /// Tokens spent in the window.
+        spent_tokens: u64,
+        /// Dollars spent in the window.
+        spent_usd: f64,
+        /// The token limit.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        max_tokens: Option<u64>,
+        /// The money limit in dollars.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        max_usd: Option<f64>,
+    },
     /// A step was skipped.
     #[serde(rename_all = "camelCase")]
     StepSkipped {
@@ -161,6 +214,8 @@ impl RunEventKind {
             RunEventKind::StepSucceeded { .. } => "stepSucceeded",
             RunEventKind::StepFailed { .. } => "stepFailed",
             RunEventKind::StepProgress { .. } => "stepProgress",
+            RunEventKind::LlmCall { .. } => "llmCall",
+            RunEventKind::BudgetThreshold { .. } => "budgetThreshold",
             RunEventKind::StepSkipped { .. } => "stepSkipped",
             RunEventKind::StepSleeping { .. } => "stepSleeping",
             RunEventKind::StepAwaiting { .. } => "stepAwaiting",

@@ -57,6 +57,8 @@ struct Executor {
     run_services: Arc<dyn EngineServices>,
     /// The scope, shared by the steps' services.
     shared_scope: Arc<TenantScope>,
+    /// What the run's model calls are accounted under.
+    run_meta: Arc<crate::step_services::RunMeta>,
     /// What every live event of this run carries.
     source: EventSource,
     scope: TenantScope,
@@ -168,6 +170,10 @@ pub(crate) async fn drive(
     let mut ex = Executor {
         run_services: inner.services_for(scope.clone(), run_id),
         shared_scope: Arc::new(scope.clone()),
+        run_meta: Arc::new(crate::step_services::RunMeta {
+            workflow_id: record.workflow_id.clone(),
+            workflow_name: record.workflow_name.clone(),
+        }),
         source: EventSource::of(&scope, &record),
         step_tx,
         step_rx,
@@ -475,6 +481,7 @@ impl Executor {
             base: self.run_services.clone(),
             inner: self.inner.clone(),
             scope: self.shared_scope.clone(),
+            run_meta: self.run_meta.clone(),
             node,
             attempt,
             seeded: self.state.steps[node].checkpoints.clone(),
@@ -527,6 +534,9 @@ impl Executor {
                 attempt,
                 data,
             }),
+            StepMessage::Emit { node, kind } => {
+                self.emit(kind(self.workflow.nodes[node].event_id.clone()))
+            }
         }
     }
 

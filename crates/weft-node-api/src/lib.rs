@@ -10,11 +10,13 @@
 
 mod context;
 mod error;
+mod llm;
 mod registry;
 mod threads;
 
 pub use context::{ExprEnv, LogLevel, LogLine, StepContext, StepIdentity, deserialize_params};
 pub use error::{ErrorKind, NodeError};
+pub use llm::{BUDGET_EXCEEDED, LlmCacheEntry, LlmCallDone, LlmCallPlan, LlmCost, LlmTicket};
 pub use registry::NodeRegistry;
 pub use threads::{ThreadMessage, ThreadSnapshot};
 
@@ -311,6 +313,42 @@ pub trait EngineServices: Send + Sync {
     ) -> Result<(), NodeError> {
         Err(threads_unavailable(thread_id))
     }
+
+    /// Reserves a model call's worst case against the budgets that apply to the run, before
+    /// the call is made. Refused with [`BUDGET_EXCEEDED`] (a permanent error naming the
+    /// budget) when it would pass one. Where nothing is metered, an empty ticket.
+    async fn llm_reserve(
+        &self,
+        _ctx: &StepContext,
+        _plan: &LlmCallPlan,
+    ) -> Result<LlmTicket, NodeError> {
+        Ok(LlmTicket::default())
+    }
+
+    /// Records a call made under `ticket` (successful or not), replacing its reservation by
+    /// what it spent; returns its cost. Where nothing is metered, cost 0 and unpriced.
+    async fn llm_settle(
+        &self,
+        _ctx: &StepContext,
+        _ticket: LlmTicket,
+        _done: &LlmCallDone,
+    ) -> Result<LlmCost, NodeError> {
+        Ok(LlmCost::default())
+    }
+
+    /// Gives back a reservation whose call was abandoned before it ended (its future was
+    /// dropped, e.g. a parallel join that had enough answers): recorded as a failed call of
+    /// `model` in the background. Must not block.
+    fn llm_abandon(&self, _ctx: &StepContext, _ticket: LlmTicket, _provider: &str, _model: &str) {}
+
+    /// A cached model response under `key` (already scoped by the caller to what the model
+    /// sees), if one is fresh. `None` where no cache is offered.
+    async fn llm_cache_get(&self, _ctx: &StepContext, _key: &str) -> Option<Value> {
+        None
+    }
+
+    /// Caches a model response under `key`. Failures are not the step's: they are logged.
+    async fn llm_cache_put(&self, _ctx: &StepContext, _key: &str, _entry: LlmCacheEntry) {}
 }
 
 fn threads_unavailable(thread_id: &str) -> NodeError {

@@ -8,8 +8,8 @@ use std::sync::OnceLock;
 use std::time::Duration;
 use weft_model::Millis;
 use weft_node_api::{
-    LogLevel, NodeError, NodeInput, NodeOutput, NodeType, NodeTypeInfo, Purity, ResolvedPorts,
-    StepContext, StepResult,
+    LlmCallDone, LlmCallPlan, LogLevel, NodeError, NodeInput, NodeOutput, NodeType, NodeTypeInfo,
+    Purity, ResolvedPorts, StepContext, StepResult,
 };
 use weft_nodes::common::{main_in_main_out, node_info, object_schema};
 
@@ -241,7 +241,48 @@ impl NodeType for OpenAiNode {
         for i in 0..items.len().max(1) {
             let p: Params = ctx.params_for(items, i)?;
             let body = request_body(&p)?;
-            let (status, resp, retry_after) = self.complete(ctx, &p, &body).await?;
+            // Metered like an agent's calls: the worst case is reserved against the budgets
+            // first, the call recorded with its cost after.
+            let n = body["messages"].as_array().map_or(0, Vec::len) as u64;
+            let plan = LlmCallPlan {
+                provider: "openai".into(),
+                model: p.model.clone(),
+                prompt_tokens: (body["messages"].to_string().len() as u64).div_ceil(4) + 4 * n + 8,
+                max_completion_tokens: p.max_tokens.map_or(1024, u64::from),
+            };
+            let ticket = ctx.services().llm_reserve(ctx, &plan).await?;
+            let started = std::time::Instant::now();
+            let result = self.complete(ctx, &p, &body).await;
+            let ok = matches!(&result, Ok((status, _, _)) if (200..300).contains(status));
+            let (pt, ct) = match &result {
+                Ok((_, resp, _)) if ok => (
+                    resp["usage"]["prompt_tokens"].as_u64().unwrap_or(0),
+                    resp["usage"]["completion_tokens"].as_u64().unwrap_or(0),
+                ),
+                _ => (0, 0),
+            };
+            let answered_by = match &result {
+                Ok((_, resp, _)) => resp["model"].as_str().unwrap_or(&p.model).to_owned(),
+                Err(_) => p.model.clone(),
+            };
+            let cost = ctx
+                .services()
+                .llm_settle(
+                    ctx,
+                    ticket,
+                    &LlmCallDone {
+                        provider: "openai".into(),
+                        model: answered_by,
+                        prompt_tokens: pt,
+                        completion_tokens: ct,
+                        latency_ms: started.elapsed().as_millis() as u64,
+                        cached: false,
+                        cache: None,
+                        ok,
+                    },
+                )
+                .await?;
+            let (status, resp, retry_after) = result?;
             if !(200..300).contains(&status) {
                 return Err(crate::transport::status_error(status, &resp, retry_after));
             }
@@ -283,6 +324,8 @@ impl NodeType for OpenAiNode {
                     "promptTokens": pt,
                     "completionTokens": ct,
                     "totalTokens": usage["total_tokens"].as_u64().unwrap_or(pt + ct),
+                    "costUsd": cost.usd(),
+                    "priced": cost.priced,
                 },
             }));
         }

@@ -30,6 +30,7 @@ pub const SCOPES: &[&str] = &[
     "workflows:write",
     "runs:read",
     "runs:write",
+    "budgets:write",
     "credentials:read",
     "credentials:write",
     "keys:read",

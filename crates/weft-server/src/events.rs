@@ -271,8 +271,9 @@ pub async fn org_stream(
     Ok(sse_from(rx))
 }
 
-/// The live event a step sends while it works (`RunEventKind::StepProgress`).
-const PROGRESS_EVENT: &str = "stepProgress";
+/// The live events a step sends while it works (`RunEventKind::StepProgress`, `LlmCall`,
+/// `BudgetThreshold`): not journaled, forwarded to the run's stream as they happen.
+const LIVE_EVENTS: &[&str] = &["stepProgress", "llmCall", "budgetThreshold"];
 
 /// One run's events: its journal, then live entries as they are written, with the live
 /// `stepProgress` events of its steps (tokens as a model streams them; not in the journal, so
@@ -349,7 +350,7 @@ pub async fn run_stream(
                         // Progress (tokens streaming from a model) is live only: passed on
                         // without an id, so it never moves `Last-Event-ID`, and without
                         // reading the journal again.
-                        Ok(e) if e.run_id() == run_id && e.name() == PROGRESS_EVENT => {
+                        Ok(e) if e.run_id() == run_id && LIVE_EVENTS.contains(&e.name()) => {
                             let ev = Event::default().event(e.name()).data(e.data());
                             if tx.send(ev).await.is_err() {
                                 return;

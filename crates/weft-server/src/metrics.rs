@@ -72,6 +72,16 @@ impl Interned {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CacheLabel {
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TokenLabel {
+    kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct WebhookLabels {
     status: u16,
 }
@@ -86,6 +96,10 @@ pub struct Metrics {
     http_requests: Family<HttpLabels, Counter>,
     http_duration: Family<HttpLabels, Histogram>,
     webhook_latency: Family<WebhookLabels, Histogram>,
+    llm_cache: Family<CacheLabel, Counter>,
+    llm_calls: Counter,
+    llm_tokens: Family<TokenLabel, Counter>,
+    budget_thresholds: Counter,
     /// Runs this process drives now.
     pub active_runs: Gauge,
     /// Runs waiting to be claimed (queued, orphaned or due), up to 10 000.
@@ -122,6 +136,30 @@ impl Metrics {
         let queue_depth = Gauge::default();
         let live_workers = Gauge::default();
         let schedule_ticks = Counter::default();
+        let llm_cache = Family::<CacheLabel, Counter>::default();
+        let llm_calls = Counter::default();
+        let llm_tokens = Family::<TokenLabel, Counter>::default();
+        let budget_thresholds = Counter::default();
+        registry.register(
+            "llm_cache_requests",
+            "Model calls of nodes with a response cache, by result (hit, miss)",
+            llm_cache.clone(),
+        );
+        registry.register(
+            "llm_calls",
+            "Model calls accounted by this process",
+            llm_calls.clone(),
+        );
+        registry.register(
+            "llm_tokens",
+            "Tokens of model calls accounted by this process, by kind (prompt, completion)",
+            llm_tokens.clone(),
+        );
+        registry.register(
+            "budget_thresholds",
+            "Budget thresholds (50/75/90/100 %) crossed",
+            budget_thresholds.clone(),
+        );
         registry.register(
             "runs_started",
             "Runs started, by workflow",
@@ -177,6 +215,10 @@ impl Metrics {
             http_requests,
             http_duration,
             webhook_latency,
+            llm_cache,
+            llm_calls,
+            llm_tokens,
+            budget_thresholds,
             active_runs,
             queue_depth,
             live_workers,
@@ -222,6 +264,26 @@ impl Metrics {
                     })
                     .observe(*duration_ms as f64 / 1000.0);
             }
+            RunEventKind::LlmCall {
+                cache,
+                prompt_tokens,
+                completion_tokens,
+                ..
+            } => {
+                self.llm_calls.inc();
+                if let Some(result) = cache {
+                    self.llm_cache.get_or_create(&CacheLabel { result }).inc();
+                }
+                self.llm_tokens
+                    .get_or_create(&TokenLabel { kind: "prompt" })
+                    .inc_by(*prompt_tokens);
+                self.llm_tokens
+                    .get_or_create(&TokenLabel { kind: "completion" })
+                    .inc_by(*completion_tokens);
+            }
+            RunEventKind::BudgetThreshold { .. } => {
+                self.budget_thresholds.inc();
+            }
             _ => {}
         }
     }
@@ -266,4 +328,72 @@ pub async fn track_requests(State(state): State<AppState>, req: Request, next: N
         .get_or_create(&labels)
         .observe(start.elapsed().as_secs_f64());
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use weft_store_api::RunId;
+
+    fn event(kind: RunEventKind) -> RunEvent {
+        RunEvent {
+            run_id: RunId::new(),
+            parent_run_id: None,
+            org_id: "org".into(),
+            workflow_id: None,
+            workflow_name: "w".into(),
+            at: chrono::Utc::now(),
+            kind,
+        }
+    }
+
+    fn call(cache: Option<&'static str>) -> RunEventKind {
+        RunEventKind::LlmCall {
+            node: "a".into(),
+            attempt: 1,
+            provider: "openai".into(),
+            model: "m".into(),
+            prompt_tokens: 12,
+            completion_tokens: 3,
+            cost_usd: 0.0,
+            priced: false,
+            cached: cache == Some("hit"),
+            cache,
+            ok: true,
+        }
+    }
+
+    #[test]
+    fn llm_calls_count_tokens_cache_hits_misses_and_thresholds() {
+        let m = Metrics::new();
+        m.observe(&event(call(Some("miss"))));
+        m.observe(&event(call(Some("hit"))));
+        m.observe(&event(call(Some("hit"))));
+        m.observe(&event(call(None)));
+        m.observe(&event(RunEventKind::BudgetThreshold {
+            node: "a".into(),
+            budget_id: "b".into(),
+            budget_name: "b".into(),
+            window: "d:2026-12-06".into(),
+            threshold: 50,
+            spent_tokens: 50,
+            spent_usd: 0.0,
+            max_tokens: Some(100),
+            max_usd: None,
+        }));
+        let text = m.encode();
+        for line in [
+            "weft_llm_cache_requests_total{result=\"hit\"} 2",
+            "weft_llm_cache_requests_total{result=\"miss\"} 1",
+            "weft_llm_calls_total 4",
+            "weft_llm_tokens_total{kind=\"prompt\"} 48",
+            "weft_llm_tokens_total{kind=\"completion\"} 12",
+            "weft_budget_thresholds_total 1",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "{line} missing in:\n{text}"
+            );
+        }
+    }
 }

@@ -2,7 +2,7 @@
 //! registers each handler's route and its documentation together, so the two cannot drift.
 
 use crate::api::{
-    credentials, editor, favorites, keys, nodes, runs, schedules, session, workflows,
+    credentials, editor, favorites, keys, nodes, runs, schedules, session, usage, workflows,
 };
 use crate::{AppState, events, health};
 use axum::http::header;
@@ -28,6 +28,7 @@ use utoipa_axum::routes;
         (name = "credentials", description = "Encrypted credentials (write-only secrets)"),
         (name = "schedules", description = "Cron schedules of published workflows"),
         (name = "nodes", description = "The node catalog"),
+        (name = "usage", description = "LLM usage and cost, the model price table, budgets"),
         (name = "api-keys", description = "API keys"),
         (name = "auth", description = "Sign-in and sessions"),
         (name = "operations", description = "Health and metrics"),
@@ -108,6 +109,18 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(session::create_session))
         .routes(routes!(session::logout))
         .routes(routes!(session::me))
+        .routes(routes!(usage::usage))
+        .routes(routes!(
+            usage::list_prices,
+            usage::put_price,
+            usage::delete_price
+        ))
+        .routes(routes!(usage::list_budgets, usage::create_budget))
+        .routes(routes!(
+            usage::get_budget,
+            usage::update_budget,
+            usage::delete_budget
+        ))
 }
 
 /// The whole document (API routes plus the operations routes), as served.

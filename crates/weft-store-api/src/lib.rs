@@ -9,6 +9,7 @@
 //!   one transaction.
 
 pub mod control;
+pub mod llm;
 mod threads;
 mod version_id;
 
@@ -715,6 +716,81 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<bool>;
     /// Deletes a thread and its messages; false when there was none.
     async fn delete_thread(&self, scope: &TenantScope, thread_id: &str) -> StoreResult<bool>;
+
+    // ----- LLM accounting (see [`llm`]) -----
+
+    /// The organization's own model prices (the built-in ones are [`llm::default_prices`]).
+    async fn list_llm_prices(&self, scope: &TenantScope) -> StoreResult<Vec<llm::LlmPrice>>;
+    /// Sets the organization's price of a model (replacing its earlier one).
+    async fn put_llm_price(
+        &self,
+        scope: &TenantScope,
+        price: &llm::LlmPrice,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Removes the organization's price of a model; false when it had none.
+    async fn delete_llm_price(&self, scope: &TenantScope, model: &str) -> StoreResult<bool>;
+    /// Creates or replaces a budget (by id). Its spend so far is kept.
+    async fn put_budget(&self, scope: &TenantScope, budget: &llm::Budget) -> StoreResult<()>;
+    /// A budget of the organization.
+    async fn get_budget(&self, scope: &TenantScope, id: &str) -> StoreResult<Option<llm::Budget>>;
+    /// Every budget of the organization, by id.
+    async fn list_budgets(&self, scope: &TenantScope) -> StoreResult<Vec<llm::Budget>>;
+    /// Deletes a budget and its windows; false when there was none.
+    async fn delete_budget(&self, scope: &TenantScope, id: &str) -> StoreResult<bool>;
+    /// What a budget's window has spent and has in flight (zero when nothing yet).
+    async fn budget_spend(
+        &self,
+        scope: &TenantScope,
+        budget_id: &str,
+        window: &str,
+    ) -> StoreResult<llm::WindowSpend>;
+    /// Reserves a call's worst case against every budget that applies to its caller, all or
+    /// nothing, atomically with every other reservation (across processes): refused when a
+    /// window's spent + reserved + this call would pass a limit.
+    async fn reserve_llm(
+        &self,
+        scope: &TenantScope,
+        request: &llm::ReserveRequest,
+    ) -> StoreResult<llm::ReserveOutcome>;
+    /// Records a call, releases its reservation and adds what it spent to every budget that
+    /// applies (cached calls spend nothing); returns the thresholds crossed for the first time
+    /// in their windows.
+    async fn settle_llm(
+        &self,
+        scope: &TenantScope,
+        reservation: &llm::Reservation,
+        call: &llm::LlmCall,
+    ) -> StoreResult<Vec<llm::BudgetCrossing>>;
+    /// Recorded calls rolled up by the query's grouping, largest cost first.
+    async fn llm_usage(
+        &self,
+        scope: &TenantScope,
+        query: &llm::UsageQuery,
+    ) -> StoreResult<Vec<llm::UsageRow>>;
+    /// Every recorded call of a run, oldest first.
+    async fn list_llm_calls(
+        &self,
+        scope: &TenantScope,
+        run_id: &str,
+    ) -> StoreResult<Vec<llm::LlmCall>>;
+    /// A cached model response under `key` that has not expired at `now`.
+    async fn get_llm_cache(
+        &self,
+        scope: &TenantScope,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<llm::CachedResponse>>;
+    /// Caches a response until `expires_at` (replacing an earlier one); expired entries of the
+    /// organization are removed on the way.
+    async fn put_llm_cache(
+        &self,
+        scope: &TenantScope,
+        key: &str,
+        response: &Value,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
 
     /// Takes (and clears) pending control requests for runs this owner drives, by run id.
     async fn take_control_requests(&self, owner: &OwnerId) -> StoreResult<Vec<TakenControl>>;

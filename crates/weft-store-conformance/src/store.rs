@@ -34,12 +34,14 @@ use weft_store_api::{
 
 mod credentials;
 mod journal;
+mod llm;
 mod owners;
 mod runs;
 mod threads;
 
 pub use credentials::*;
 pub use journal::*;
+pub use llm::*;
 pub use owners::*;
 pub use runs::*;
 pub use threads::*;
@@ -112,6 +114,10 @@ macro_rules! store_conformance {
             credential_names_are_unique_per_org,
             threads_append_replace_window_summarize_delete,
             threads_of_one_org_are_invisible_to_another,
+            llm_prices_calls_rollups_and_budgets_round_trip,
+            llm_budget_reservations_settle_and_report_thresholds_once,
+            llm_abandoned_reservations_expire,
+            llm_cache_serves_until_expiry,
             ready_and_wait_for_work_return,
         );
         $crate::store_conformance!(@two $make;
@@ -121,6 +127,7 @@ macro_rules! store_conformance {
             concurrent_creates_with_one_key_make_one_run,
             queued_writes_survive_dropping_the_handle,
             concurrent_appends_to_one_thread_get_distinct_seqs,
+            concurrent_reservations_never_overspend,
         );
     };
     (@one $make:expr; $($check:ident),+ $(,)?) => {

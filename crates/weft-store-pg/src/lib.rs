@@ -63,6 +63,7 @@
 mod control;
 mod credentials;
 mod leader;
+mod llm;
 mod notify;
 mod owners;
 mod read;
@@ -88,6 +89,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
+use weft_store_api::llm as api;
 use weft_store_api::{
     Claimable, Commit, ControlRequest, CredentialInfo, JournalEntry, NewCredential, NewRun,
     OwnerId, Page, RunFilter, RunId, RunRecord, Store, StoreError, StoreResult, TakenControl,
@@ -599,6 +601,152 @@ impl Store for PgStore {
             .call(
                 (scope.org_id.clone(), thread_id.to_owned()),
                 |tx, (org, id)| Box::pin(threads::delete(tx, org, id)),
+            )
+            .await
+    }
+
+    async fn list_llm_prices(&self, scope: &TenantScope) -> StoreResult<Vec<api::LlmPrice>> {
+        llm::list_prices(&self.pool, &scope.org_id).await
+    }
+
+    async fn put_llm_price(
+        &self,
+        scope: &TenantScope,
+        price: &api::LlmPrice,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.writer
+            .call(
+                (scope.org_id.clone(), price.clone(), at),
+                |tx, (org, price, at)| Box::pin(llm::put_price(tx, org, price, *at)),
+            )
+            .await
+    }
+
+    async fn delete_llm_price(&self, scope: &TenantScope, model: &str) -> StoreResult<bool> {
+        self.writer
+            .call(
+                (scope.org_id.clone(), model.to_owned()),
+                |tx, (org, model)| Box::pin(llm::delete_price(tx, org, model)),
+            )
+            .await
+    }
+
+    async fn put_budget(&self, scope: &TenantScope, budget: &api::Budget) -> StoreResult<()> {
+        self.writer
+            .call(
+                (scope.org_id.clone(), budget.clone()),
+                |tx, (org, budget)| Box::pin(llm::put_budget(tx, org, budget)),
+            )
+            .await
+    }
+
+    async fn get_budget(&self, scope: &TenantScope, id: &str) -> StoreResult<Option<api::Budget>> {
+        llm::get_budget(&self.pool, &scope.org_id, id).await
+    }
+
+    async fn list_budgets(&self, scope: &TenantScope) -> StoreResult<Vec<api::Budget>> {
+        llm::list_budgets(&self.pool, &scope.org_id).await
+    }
+
+    async fn delete_budget(&self, scope: &TenantScope, id: &str) -> StoreResult<bool> {
+        self.writer
+            .call((scope.org_id.clone(), id.to_owned()), |tx, (org, id)| {
+                Box::pin(llm::delete_budget(tx, org, id))
+            })
+            .await
+    }
+
+    async fn budget_spend(
+        &self,
+        scope: &TenantScope,
+        budget_id: &str,
+        window: &str,
+    ) -> StoreResult<api::WindowSpend> {
+        llm::spend(&self.pool, &scope.org_id, budget_id, window).await
+    }
+
+    async fn reserve_llm(
+        &self,
+        scope: &TenantScope,
+        request: &api::ReserveRequest,
+    ) -> StoreResult<api::ReserveOutcome> {
+        let id = uuid::Uuid::now_v7().to_string();
+        self.writer
+            .call(
+                (scope.org_id.clone(), id, request.clone()),
+                |tx, (org, id, request)| Box::pin(llm::reserve(tx, org, id, request)),
+            )
+            .await
+    }
+
+    async fn settle_llm(
+        &self,
+        scope: &TenantScope,
+        reservation: &api::Reservation,
+        call: &api::LlmCall,
+    ) -> StoreResult<Vec<api::BudgetCrossing>> {
+        self.writer
+            .call(
+                (scope.clone(), reservation.clone(), call.clone()),
+                |tx, (scope, reservation, call)| {
+                    Box::pin(llm::settle(
+                        tx,
+                        &scope.org_id,
+                        scope.team_id.as_deref(),
+                        reservation,
+                        call,
+                    ))
+                },
+            )
+            .await
+    }
+
+    async fn llm_usage(
+        &self,
+        scope: &TenantScope,
+        query: &api::UsageQuery,
+    ) -> StoreResult<Vec<api::UsageRow>> {
+        llm::usage(&self.pool, &scope.org_id, query).await
+    }
+
+    async fn list_llm_calls(
+        &self,
+        scope: &TenantScope,
+        run_id: &str,
+    ) -> StoreResult<Vec<api::LlmCall>> {
+        llm::list_calls(&self.pool, &scope.org_id, run_id).await
+    }
+
+    async fn get_llm_cache(
+        &self,
+        scope: &TenantScope,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<api::CachedResponse>> {
+        llm::get_cache(&self.pool, &scope.org_id, key, &now).await
+    }
+
+    async fn put_llm_cache(
+        &self,
+        scope: &TenantScope,
+        key: &str,
+        response: &Value,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.writer
+            .call(
+                (
+                    scope.org_id.clone(),
+                    key.to_owned(),
+                    response.clone(),
+                    expires_at,
+                    now,
+                ),
+                |tx, (org, key, response, expires_at, now)| {
+                    Box::pin(llm::put_cache(tx, org, key, response, *expires_at, *now))
+                },
             )
             .await
     }

@@ -13,10 +13,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_control_plane.sql")),
     (3, include_str!("../migrations/0003_favorites.sql")),
     (4, include_str!("../migrations/0004_threads.sql")),
+    (5, include_str!("../migrations/0005_llm_accounting.sql")),
 ];
 
 /// The schema version this build creates and understands.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Key of the transaction-level advisory lock that serializes migrations between processes
 /// starting at once (`"weftmigr"` in ASCII; the one-key lock space, separate from leaders').

@@ -35,6 +35,7 @@
 mod checkpoint;
 mod control;
 mod credentials;
+mod llm;
 mod owners;
 mod read;
 mod rows;
@@ -53,6 +54,7 @@ use read::ReadPool;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use weft_store_api::llm as api;
 use weft_store_api::{
     Claimable, Commit, ControlRequest, CredentialInfo, JournalEntry, NewCredential, NewRun,
     OwnerId, Page, RunFilter, RunId, RunRecord, Store, StoreError, StoreResult, TakenControl,
@@ -460,6 +462,149 @@ impl Store for SqliteStore {
         let (org, id) = (scope.org_id.clone(), thread_id.to_owned());
         self.writer
             .call(move |c| threads::delete(c, &org, &id))
+            .await
+    }
+
+    async fn list_llm_prices(&self, scope: &TenantScope) -> StoreResult<Vec<api::LlmPrice>> {
+        let org = scope.org_id.clone();
+        self.readers.run(move |c| llm::list_prices(c, &org)).await
+    }
+
+    async fn put_llm_price(
+        &self,
+        scope: &TenantScope,
+        price: &api::LlmPrice,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let (org, price, now) = (scope.org_id.clone(), price.clone(), rows::ts(&at));
+        self.writer
+            .call(move |c| llm::put_price(c, &org, &price, &now))
+            .await
+    }
+
+    async fn delete_llm_price(&self, scope: &TenantScope, model: &str) -> StoreResult<bool> {
+        let (org, model) = (scope.org_id.clone(), model.to_owned());
+        self.writer
+            .call(move |c| llm::delete_price(c, &org, &model))
+            .await
+    }
+
+    async fn put_budget(&self, scope: &TenantScope, budget: &api::Budget) -> StoreResult<()> {
+        let (org, budget) = (scope.org_id.clone(), budget.clone());
+        self.writer
+            .call(move |c| llm::put_budget(c, &org, &budget))
+            .await
+    }
+
+    async fn get_budget(&self, scope: &TenantScope, id: &str) -> StoreResult<Option<api::Budget>> {
+        let (org, id) = (scope.org_id.clone(), id.to_owned());
+        self.readers
+            .run(move |c| llm::get_budget(c, &org, &id))
+            .await
+    }
+
+    async fn list_budgets(&self, scope: &TenantScope) -> StoreResult<Vec<api::Budget>> {
+        let org = scope.org_id.clone();
+        self.readers.run(move |c| llm::list_budgets(c, &org)).await
+    }
+
+    async fn delete_budget(&self, scope: &TenantScope, id: &str) -> StoreResult<bool> {
+        let (org, id) = (scope.org_id.clone(), id.to_owned());
+        self.writer
+            .call(move |c| llm::delete_budget(c, &org, &id))
+            .await
+    }
+
+    async fn budget_spend(
+        &self,
+        scope: &TenantScope,
+        budget_id: &str,
+        window: &str,
+    ) -> StoreResult<api::WindowSpend> {
+        let (org, id, window) = (
+            scope.org_id.clone(),
+            budget_id.to_owned(),
+            window.to_owned(),
+        );
+        self.readers
+            .run(move |c| llm::spend(c, &org, &id, &window))
+            .await
+    }
+
+    async fn reserve_llm(
+        &self,
+        scope: &TenantScope,
+        request: &api::ReserveRequest,
+    ) -> StoreResult<api::ReserveOutcome> {
+        let (org, request) = (scope.org_id.clone(), request.clone());
+        self.writer
+            .call(move |c| llm::reserve(c, &org, &request))
+            .await
+    }
+
+    async fn settle_llm(
+        &self,
+        scope: &TenantScope,
+        reservation: &api::Reservation,
+        call: &api::LlmCall,
+    ) -> StoreResult<Vec<api::BudgetCrossing>> {
+        let (scope, reservation, call) = (scope.clone(), reservation.clone(), call.clone());
+        self.writer
+            .call(move |c| {
+                llm::settle(
+                    c,
+                    &scope.org_id,
+                    scope.team_id.as_deref(),
+                    &reservation,
+                    &call,
+                )
+            })
+            .await
+    }
+
+    async fn llm_usage(
+        &self,
+        scope: &TenantScope,
+        query: &api::UsageQuery,
+    ) -> StoreResult<Vec<api::UsageRow>> {
+        let (org, query) = (scope.org_id.clone(), query.clone());
+        self.readers.run(move |c| llm::usage(c, &org, &query)).await
+    }
+
+    async fn list_llm_calls(
+        &self,
+        scope: &TenantScope,
+        run_id: &str,
+    ) -> StoreResult<Vec<api::LlmCall>> {
+        let (org, run) = (scope.org_id.clone(), run_id.to_owned());
+        self.readers
+            .run(move |c| llm::list_calls(c, &org, &run))
+            .await
+    }
+
+    async fn get_llm_cache(
+        &self,
+        scope: &TenantScope,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<api::CachedResponse>> {
+        let (org, key) = (scope.org_id.clone(), key.to_owned());
+        self.readers
+            .run(move |c| llm::get_cache(c, &org, &key, &now))
+            .await
+    }
+
+    async fn put_llm_cache(
+        &self,
+        scope: &TenantScope,
+        key: &str,
+        response: &Value,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let (org, key, response) = (scope.org_id.clone(), key.to_owned(), response.clone());
+        self.writer
+            .call(move |c| llm::put_cache(c, &org, &key, &response, &expires_at, &now))
             .await
     }
 

@@ -106,6 +106,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/budgets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every budget of the organization, with its current window's spend. */
+        get: operations["usage_list_budgets"];
+        put?: never;
+        /**
+         * Creates a budget: a limit in tokens and/or dollars per day, month or run, for the
+         *     organization, a team or a workflow. Every model call checks it first (its worst case is
+         *     reserved); a call that would pass it fails its step with `budget_exceeded`.
+         */
+        post: operations["usage_create_budget"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/budgets/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One budget. */
+        get: operations["usage_get_budget"];
+        /** Replaces a budget's settings; what its windows spent so far is kept. */
+        put: operations["usage_update_budget"];
+        post?: never;
+        /** Deletes a budget and what its windows spent. */
+        delete: operations["usage_delete_budget"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/credentials": {
         parameters: {
             query?: never;
@@ -155,6 +196,28 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/llm/prices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The model price table used for cost accounting and budgets. */
+        get: operations["usage_list_prices"];
+        /**
+         * Sets the organization's price of a model (replacing its earlier one, or overriding the
+         *     built-in one).
+         */
+        put: operations["usage_put_price"];
+        post?: never;
+        /** Removes the organization's price of a model (a built-in price applies again, if any). */
+        delete: operations["usage_delete_price"];
         options?: never;
         head?: never;
         patch?: never;
@@ -487,6 +550,26 @@ export interface paths {
         put?: never;
         /** Resume a paused schedule from the next tick after now. */
         post: operations["schedules_resume"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * LLM usage of the organization: tokens, cost, cached and unpriced calls, grouped by run,
+         *     workflow, team, organization, model or node, over a time range.
+         */
+        get: operations["usage_usage"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -871,6 +954,75 @@ export interface components {
             /** @description Newest first. */
             items: components["schemas"]["ApiKeyDto"][];
         };
+        /** @description A budget. */
+        BudgetDto: {
+            /** @description Id. */
+            id: string;
+            /** @description Name. */
+            name: string;
+            /** @description `organization`, `team` or `workflow`. */
+            scope: string;
+            /** @description The team or workflow id. */
+            scopeId?: string | null;
+            /** @description `day`, `month` or `run`. */
+            window: string;
+            /**
+             * Format: int64
+             * @description Most tokens per window.
+             */
+            maxTokens?: number | null;
+            /**
+             * Format: double
+             * @description Most dollars per window.
+             */
+            maxCostUsd?: number | null;
+            /**
+             * Format: date-time
+             * @description When created.
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description When last changed.
+             */
+            updatedAt: string;
+            current?: null | components["schemas"]["BudgetWindowDto"];
+        };
+        /** @description What a budget's current window has used (day and month windows). */
+        BudgetWindowDto: {
+            /** @description The window (`d:2026-12-06`, `m:2026-12`). */
+            window: string;
+            /**
+             * Format: int64
+             * @description Tokens of settled calls.
+             */
+            spentTokens: number;
+            /**
+             * Format: double
+             * @description Dollars of settled calls.
+             */
+            spentUsd: number;
+            /**
+             * Format: int64
+             * @description Worst-case tokens of calls in flight.
+             */
+            reservedTokens: number;
+            /**
+             * Format: double
+             * @description Worst-case dollars of calls in flight.
+             */
+            reservedUsd: number;
+            /**
+             * Format: double
+             * @description The highest share of a limit spent, in percent.
+             */
+            percent: number;
+        };
+        /** @description Budgets. */
+        BudgetsDto: {
+            /** @description By id. */
+            budgets: components["schemas"]["BudgetDto"][];
+        };
         /** @description The outcome of a bulk operation, per id. */
         BulkResult: {
             /** @description Ids done. */
@@ -1037,6 +1189,53 @@ export interface components {
             /** @description Names skipped because they exist. */
             skipped: string[];
         };
+        /** @description One recorded model call. */
+        LlmCallDto: {
+            /** @description Call id. */
+            id: string;
+            /** @description The step's node id. */
+            nodeId: string;
+            /**
+             * Format: int32
+             * @description The step's attempt.
+             */
+            attempt: number;
+            /** @description Provider kind. */
+            provider: string;
+            /** @description Model. */
+            model: string;
+            /**
+             * Format: int64
+             * @description Prompt tokens.
+             */
+            promptTokens: number;
+            /**
+             * Format: int64
+             * @description Completion tokens.
+             */
+            completionTokens: number;
+            /**
+             * Format: int64
+             * @description Wall time.
+             */
+            latencyMs: number;
+            /**
+             * Format: double
+             * @description Dollars.
+             */
+            costUsd: number;
+            /** @description False when the model has no price. */
+            priced: boolean;
+            /** @description Answered from the response cache. */
+            cached: boolean;
+            /** @description False when the call failed. */
+            ok: boolean;
+            /**
+             * Format: date-time
+             * @description When it finished.
+             */
+            at: string;
+        };
         /** @description Who is calling. */
         Me: {
             /** @description User id. */
@@ -1124,6 +1323,32 @@ export interface components {
              */
             count?: number | null;
         };
+        /** @description A model's price. */
+        PriceDto: {
+            /** @description Model name, or a prefix naming a family (`gpt-4o-mini` prices `gpt-4o-mini-2024-07-18`). */
+            model: string;
+            /**
+             * Format: double
+             * @description Dollars per million prompt tokens.
+             */
+            inputPerMTok: number;
+            /**
+             * Format: double
+             * @description Dollars per million completion tokens.
+             */
+            outputPerMTok: number;
+            /** @description `organization` (set through the API) or `default` (built in). Ignored when writing. */
+            source?: string | null;
+        };
+        /** @description The price table. */
+        PricesDto: {
+            /**
+             * @description The organization's prices, then the built-in ones it does not override. Exact names win
+             *     over prefixes, the organization's over the built-in ones; a model matching none is
+             *     unpriced (cost 0, flagged).
+             */
+            prices: components["schemas"]["PriceDto"][];
+        };
         /** @description Body of a publish. */
         Publish: {
             /**
@@ -1161,6 +1386,8 @@ export interface components {
              *     logs.
              */
             steps: Record<string, never>[];
+            /** @description The run's LLM usage: tokens and cost of every model call its steps made. */
+            llm: components["schemas"]["RunLlmUsageDto"];
         };
         /** @description A run as the API shows it. */
         RunDto: {
@@ -1211,6 +1438,13 @@ export interface components {
             deadlineAt?: string | null;
             /** @description A control request not yet acted on. */
             pendingControl?: string | null;
+        };
+        /** @description A run's LLM usage: totals and every call. */
+        RunLlmUsageDto: {
+            /** @description Totals. */
+            total: components["schemas"]["UsageRowDto"];
+            /** @description Every call, oldest first. */
+            calls: components["schemas"]["LlmCallDto"][];
         };
         /** @description A page of runs. */
         RunPage: {
@@ -1306,6 +1540,73 @@ export interface components {
             /** @description Save message of the new version. */
             message?: string | null;
         };
+        /** @description A usage roll-up. */
+        UsageDto: {
+            /** @description The grouping. */
+            groupBy: string;
+            /**
+             * Format: date-time
+             * @description The range's start, if any.
+             */
+            from?: string | null;
+            /**
+             * Format: date-time
+             * @description The range's end, if any.
+             */
+            to?: string | null;
+            /** @description One row per group, largest cost first. */
+            rows: components["schemas"]["UsageRowDto"][];
+            /** @description Every row added up. */
+            total: components["schemas"]["UsageRowDto"];
+        };
+        /** @description Usage of a group of model calls. */
+        UsageRowDto: {
+            /**
+             * @description The group: a run id, workflow id (or name), team id (empty: none), organization id,
+             *     model or node id.
+             */
+            key: string;
+            /**
+             * Format: int64
+             * @description Calls made (failed ones included).
+             */
+            calls: number;
+            /**
+             * Format: int64
+             * @description Calls answered from the response cache (cost 0).
+             */
+            cachedCalls: number;
+            /**
+             * Format: int64
+             * @description Calls of models without a price (cost 0, not guessed).
+             */
+            unpricedCalls: number;
+            /**
+             * Format: int64
+             * @description Calls that failed.
+             */
+            failedCalls: number;
+            /**
+             * Format: int64
+             * @description Prompt tokens.
+             */
+            promptTokens: number;
+            /**
+             * Format: int64
+             * @description Completion tokens.
+             */
+            completionTokens: number;
+            /**
+             * Format: int64
+             * @description Prompt plus completion tokens.
+             */
+            totalTokens: number;
+            /**
+             * Format: double
+             * @description Dollars.
+             */
+            costUsd: number;
+        };
         /** @description A draft document to check. */
         ValidateRequest: {
             /** @description The `weft/v1` document: a JSON object, or its JSON or YAML text. */
@@ -1399,6 +1700,27 @@ export interface components {
             items: components["schemas"]["WorkflowDto"][];
             /** @description Pass as `cursor` for the next page; absent at the end. */
             nextCursor?: string | null;
+        };
+        /** @description A budget as written. */
+        WriteBudget: {
+            /** @description A name for people. */
+            name: string;
+            /** @description `organization`, `team` or `workflow`. */
+            scope: string;
+            /** @description The team or workflow id (required for those scopes). */
+            scopeId?: string | null;
+            /** @description `day` (UTC), `month` (UTC) or `run` (each run separately). */
+            window: string;
+            /**
+             * Format: int64
+             * @description Most tokens (prompt + completion) per window.
+             */
+            maxTokens?: number | null;
+            /**
+             * Format: double
+             * @description Most dollars per window.
+             */
+            maxCostUsd?: number | null;
         };
         /** @description A credential to store. */
         WriteCredential: {
@@ -1627,6 +1949,156 @@ export interface operations {
             };
         };
     };
+    usage_list_budgets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BudgetsDto"];
+                };
+            };
+        };
+    };
+    usage_create_budget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WriteBudget"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BudgetDto"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    usage_get_budget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Budget id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BudgetDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    usage_update_budget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Budget id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WriteBudget"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BudgetDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    usage_delete_budget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Budget id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     credentials_list: {
         parameters: {
             query?: never;
@@ -1804,6 +2276,84 @@ export interface operations {
                 };
                 content: {
                     "text/event-stream": components["schemas"]["SseFrame"];
+                };
+            };
+        };
+    };
+    usage_list_prices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PricesDto"];
+                };
+            };
+        };
+    };
+    usage_put_price: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PriceDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PriceDto"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    usage_delete_price: {
+        parameters: {
+            query: {
+                /** @description The model name as set. */
+                model: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2426,6 +2976,42 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    usage_usage: {
+        parameters: {
+            query?: {
+                /** @description `run`, `workflow`, `team`, `organization` (default), `model` or `node`. */
+                groupBy?: string;
+                /** @description Calls at or after (RFC 3339). */
+                from?: string;
+                /** @description Calls before (RFC 3339). */
+                to?: string;
+                /** @description Only this run's calls. */
+                runId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageDto"];
+                };
+            };
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -212,6 +212,18 @@ pub struct Params {
     /// Longest tool result passed to the model, in characters.
     #[serde(default = "default_result_chars")]
     pub max_tool_result_chars: usize,
+    /// Response cache (opt-in).
+    #[serde(default)]
+    pub cache: Option<CacheParams>,
+}
+
+/// The response cache of a node: a model call whose provider, base URL, model, messages, tools
+/// and sampling params match an earlier one within the TTL gets its answer without a call.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CacheParams {
+    /// How long an answer is served, in seconds.
+    pub ttl_seconds: u64,
 }
 
 fn yes() -> bool {
@@ -343,6 +355,13 @@ pub fn info() -> &'static NodeTypeInfo {
             },
             "toolErrors": { "enum": ["tell", "fail"], "default": "tell", "description": "tell: a failing tool's error is its result, so the model can react; fail: the step fails." },
             "maxToolResultChars": { "type": "integer", "minimum": 100, "default": 8000, "description": "Longest tool result given to the model; longer ones are cut." },
+            "cache": {
+                "type": "object", "additionalProperties": false, "required": ["ttlSeconds"],
+                "description": "Response cache (opt-in): a model call identical to an earlier one of the organization (same provider, base URL, model, messages, tools and sampling params) within ttlSeconds is answered from the cache, costs nothing and is flagged cached in the usage. Use with temperature 0 or a seed.",
+                "properties": {
+                    "ttlSeconds": { "type": "integer", "minimum": 1, "maximum": 31536000, "description": "How long an answer is served." },
+                },
+            },
         });
         if let Some(extra) = extra.as_object() {
             props.extend(extra.clone());

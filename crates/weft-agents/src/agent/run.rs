@@ -135,7 +135,8 @@ pub async fn run_agent(
     tools: &[Tool],
     inv: &Invocation,
 ) -> Result<Value, NodeError> {
-    let calls = DurableCalls::new(ctx, inv.scope.clone());
+    let calls =
+        DurableCalls::new(ctx, inv.scope.clone()).with_cache(p.cache.map(|c| c.ttl_seconds));
     let chain = node.chain(ctx, p).await?;
     let stop_re = match &p.stop_pattern {
         Some(s) => Some(regex::Regex::new(s).map_err(|e| {

@@ -139,6 +139,7 @@ pub(super) async fn run(
     let mut usage = UsageSum::default();
     let mut votes = Vec::new();
     let mut counted: Vec<Option<String>> = Vec::new();
+    let mut budget_error: Option<NodeError> = None;
     for (v, r) in voters.iter().zip(results) {
         match r {
             Ok(out) => {
@@ -153,10 +154,20 @@ pub(super) async fn run(
             Err(e) if e.code == "cancelled" => return Err(e),
             Err(e) => {
                 usage.add_error(&v.name, &e);
+                if e.code == weft_node_api::BUDGET_EXCEEDED && budget_error.is_none() {
+                    budget_error = Some(e.clone());
+                }
                 votes.push(json!({"voter": v.name, "label": null, "error": {"code": e.code, "message": e.message}}));
                 counted.push(None);
             }
         }
+    }
+    if let Some(e) = budget_error {
+        // A budget cut the vote off: fail with the votes that were cast.
+        return Err(NodeError {
+            details: json!({"cause": e.details, "partial": {"votes": votes, "usage": usage.json()}}),
+            ..e
+        });
     }
     let t = tally(&counted);
     let need = needed(quorum, voters.len());

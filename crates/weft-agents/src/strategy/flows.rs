@@ -149,6 +149,17 @@ pub(super) async fn parallel(
                 }
             }
             Err(e) if e.code == "cancelled" => return Err(e),
+            Err(e) if e.code == weft_node_api::BUDGET_EXCEEDED => {
+                // A budget cut the fan-out off: stop the others, keep what arrived.
+                usage.add_error(name, &e);
+                errors.push(json!({"agent": name, "code": e.code, "message": e.message}));
+                results.sort_by_key(|(k, _)| *k);
+                let answers: Vec<Value> = results.into_iter().map(|(_, v)| v).collect();
+                return Err(failed(
+                    e,
+                    json!({"results": answers, "errors": errors, "usage": usage.json()}),
+                ));
+            }
             Err(e) => {
                 usage.add_error(name, &e);
                 errors.push(json!({"agent": name, "code": e.code, "message": e.message}));

@@ -39,6 +39,7 @@ pub const MEMBER_KEYS: &[&str] = &[
     "timeout",
     "retry",
     "stream",
+    "cache",
 ];
 
 /// Which strategy a node runs.
@@ -203,6 +204,7 @@ pub async fn ask(
 pub struct UsageSum {
     prompt: u64,
     completion: u64,
+    cost: f64,
     calls: Vec<Value>,
 }
 
@@ -212,6 +214,7 @@ impl UsageSum {
         let u = &output["usage"];
         self.prompt += u["promptTokens"].as_u64().unwrap_or(0);
         self.completion += u["completionTokens"].as_u64().unwrap_or(0);
+        self.cost += u["costUsd"].as_f64().unwrap_or(0.0);
         for c in u["calls"].as_array().into_iter().flatten() {
             let mut c = c.clone();
             if let Some(m) = c.as_object_mut() {
@@ -230,6 +233,7 @@ impl UsageSum {
             "promptTokens": self.prompt,
             "completionTokens": self.completion,
             "totalTokens": self.prompt + self.completion,
+            "costUsd": self.cost,
             "calls": self.calls,
         })
     }

@@ -303,5 +303,57 @@ async fn the_real_model_through_both_adapters_and_an_agent() {
             .iter()
             .any(|c| c["agent"] == "router")
     );
+
+    // A budget cuts a sequential run off midway: the per-run limit holds the first agent's
+    // worst case but not what it really spent plus the second's, so the second call is
+    // refused before it is made and the first answer reaches the error port.
+    let first = ChatRequest::new("smollm2", vec![ChatMessage::user("Say hi.")]);
+    let limit = weft_agents::durable::estimate_prompt_tokens(&first) + 16 + 1;
+    h.engine
+        .store()
+        .put_budget(
+            &h.scope,
+            &weft_store_api::llm::Budget {
+                id: "live".into(),
+                name: "live per-run".into(),
+                scope: weft_store_api::llm::BudgetScope::Organization,
+                scope_id: None,
+                window: weft_store_api::llm::BudgetWindow::Run,
+                max_tokens: Some(limit),
+                max_cost_nanos: None,
+                created_at: chrono::Utc::now(),
+                updated_at: chrono::Utc::now(),
+            },
+        )
+        .await
+        .expect("budget");
+    let run = h
+        .run(
+            json!({"apiVersion": "weft/v1", "name": "live budget", "nodes": [
+                {"id": "relay", "type": "ai.sequential@1", "params": {
+                    "baseUrl": format!("{}/v1", model.root), "model": "smollm2",
+                    "temperature": 0, "maxTokens": 16, "message": "Say hi.",
+                    "agents": [{"name": "first"}, {"name": "second"}, {"name": "third"}]}},
+                {"id": "over", "type": "core.set@1", "params": {"fields": {"cutOff": true}}}],
+              "edges": [{"from": {"node": "relay", "port": "error"}, "to": {"node": "over"}}]}),
+            json!([{}]),
+        )
+        .await;
+    let item = &output(&run);
+    assert_eq!(item["cutOff"], true, "{item}");
+    let err = &item["error"];
+    assert_eq!(err["code"], "budget_exceeded", "{err}");
+    let steps = err["details"]["partial"]["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 1, "{err}");
+    assert!(!steps[0]["answer"].as_str().unwrap().is_empty(), "{err}");
+    let calls = h
+        .engine
+        .store()
+        .list_llm_calls(&h.scope, &run.id.to_string())
+        .await
+        .expect("calls");
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert!(calls[0].prompt_tokens > 0 && calls[0].completion_tokens > 0);
+    assert!(!calls[0].priced, "smollm2 has no price: cost 0, flagged");
     drop(model);
 }

@@ -2,6 +2,7 @@
 //! SQLite, and everything against the real small model (SmolLM2 via ../shared/llm/serve.sh).
 
 mod agent;
+mod cost;
 mod live;
 mod model;
 mod providers;

@@ -113,7 +113,8 @@ async fn messages_and_system_prompts_are_sent_as_given() {
     );
     assert_eq!(
         out[0]["usage"],
-        json!({ "promptTokens": 5, "completionTokens": 2, "totalTokens": 7 })
+        // Without an engine nothing is metered: no price, cost 0.
+        json!({ "promptTokens": 5, "completionTokens": 2, "totalTokens": 7, "costUsd": 0.0, "priced": false })
     );
     let e = complete(
         LlmMode::Live,

@@ -9,6 +9,7 @@ pub mod nodes;
 pub mod runs;
 pub mod schedules;
 pub mod session;
+pub mod usage;
 pub mod workflows;
 
 use crate::error::{ApiError, ApiResult};

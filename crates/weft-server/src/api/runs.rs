@@ -97,6 +97,8 @@ pub struct RunDetailDto {
     /// logs.
     #[schema(value_type = Vec<Object>)]
     pub steps: Vec<Value>,
+    /// The run's LLM usage: tokens and cost of every model call its steps made.
+    pub llm: super::usage::RunLlmUsageDto,
 }
 
 /// Run list filters.
@@ -257,7 +259,9 @@ pub async fn get(
     let details = weft_engine::run_details(state.store.as_ref(), &p.scope, run_id)
         .await?
         .ok_or_else(|| ApiError::not_found("run", &id))?;
+    let llm = super::usage::run_usage(&state, &p, &details.run.id.to_string()).await?;
     Ok(Json(RunDetailDto {
+        llm,
         run: details.run.into(),
         steps: details
             .steps

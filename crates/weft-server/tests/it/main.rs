@@ -12,6 +12,7 @@ mod keys;
 mod schedules;
 mod support;
 mod ui_contract;
+mod usage;
 mod webhooks;
 
 pub use support::*;

@@ -16,6 +16,8 @@ mod keys;
 mod schedules;
 #[path = "../it/support.rs"]
 mod support;
+#[path = "../it/usage.rs"]
+mod usage;
 #[path = "../it/webhooks.rs"]
 mod webhooks;
 
