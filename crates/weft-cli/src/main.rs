@@ -1,5 +1,8 @@
 //! `weft`: run, validate and inspect durable workflows on an embedded database.
 
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 mod bench;
 mod credentials;
 mod load;

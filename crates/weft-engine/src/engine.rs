@@ -125,6 +125,8 @@ pub struct Inner {
     events: broadcast::Sender<RunEvent>,
     pub(crate) finished: broadcast::Sender<(RunId, RunStatus)>,
     pub(crate) wake: Notify,
+    /// Worker loops running until idle: they must hear that the last run finished.
+    until_idle: std::sync::atomic::AtomicUsize,
     limits: Mutex<HashMap<String, Arc<Semaphore>>>,
     pub(crate) cache: Arc<crate::cache::StepCache>,
     pub(crate) run_completed: std::sync::OnceLock<Arc<dyn RunCompleted>>,
@@ -164,6 +166,7 @@ impl Engine {
                 events,
                 finished,
                 wake: Notify::new(),
+                until_idle: std::sync::atomic::AtomicUsize::new(0),
                 limits: Mutex::new(HashMap::new()),
                 cache: Arc::default(),
                 run_completed: std::sync::OnceLock::new(),
@@ -394,6 +397,7 @@ impl Engine {
     /// Runs the worker loop: recovery, timers, control requests.
     pub async fn run_worker(&self, mode: WorkerMode) -> Result<(), EngineError> {
         let inner = &self.inner;
+        let _until_idle = (mode == WorkerMode::UntilIdle).then(|| UntilIdle::new(inner));
         loop {
             inner.recover_once().await?;
             inner.poll_controls().await?;
@@ -653,7 +657,11 @@ impl Inner {
         };
         self.tasks.spawn(async move {
             let mut rx = rx;
-            let outcome = drive(inner.clone(), scope.clone(), run_id, &mut rx, handle, fresh).await;
+            // Boxed: the executor's state machine is large, and a task's future is moved by
+            // value through every layer of `spawn` (and its stage rewritten on completion);
+            // a box keeps those moves to a pointer.
+            let outcome =
+                Box::pin(drive(inner.clone(), scope.clone(), run_id, &mut rx, handle, fresh)).await;
             let waiters = lock(&inner.active)
                 .remove(&run_id)
                 .map(|run| run.waiters)
@@ -680,9 +688,11 @@ impl Inner {
                     }
                     let _ = inner.finished.send((run_id, status));
                     // A finished run leaves nothing for the worker loop to do, unless it was
-                    // the last one (a worker running until idle may stop). Waking it for every
-                    // finished run cost three reads per run under load.
-                    if lock(&inner.active).is_empty() {
+                    // the last one and a worker runs until idle (it may stop now). Waking it
+                    // for every finished run cost three reads per run under load.
+                    if inner.until_idle.load(std::sync::atomic::Ordering::Relaxed) > 0
+                        && lock(&inner.active).is_empty()
+                    {
                         inner.wake.notify_one();
                     }
                 }
@@ -747,6 +757,26 @@ impl Inner {
             return Ok(false);
         }
         Ok(self.store.next_wake_at().await?.is_none())
+    }
+}
+
+/// Counts a worker loop running until idle while it lives.
+struct UntilIdle<'a>(&'a Inner);
+
+impl<'a> UntilIdle<'a> {
+    fn new(inner: &'a Inner) -> Self {
+        inner
+            .until_idle
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        UntilIdle(inner)
+    }
+}
+
+impl Drop for UntilIdle<'_> {
+    fn drop(&mut self) {
+        self.0
+            .until_idle
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
 

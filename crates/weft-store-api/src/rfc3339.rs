@@ -6,6 +6,7 @@
 //! Use as `#[serde(with = "weft_store_api::rfc3339")]`; reading accepts any RFC 3339 text.
 
 use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
+use std::cell::Cell;
 use serde::{Deserialize, Deserializer, Serializer};
 
 /// The text of a timestamp.
@@ -19,35 +20,53 @@ pub fn format(t: &DateTime<Utc>) -> String {
 }
 
 /// Writes `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`; `None` for a year outside 0000–9999 (chrono then
-/// writes a sign and more digits).
+/// writes a sign and more digits). Timestamps come in bursts within the same second, so the
+/// date and time of day of the last second written on this thread are kept and only the
+/// fraction is written again.
 fn write(t: &DateTime<Utc>, buf: &mut [u8; 30]) -> Option<()> {
-    let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
-    let mut nanos = t.nanosecond();
-    let mut second = t.second();
-    // chrono keeps a leap second as nanoseconds past 1e9 of second 59.
-    if nanos >= 1_000_000_000 {
-        nanos -= 1_000_000_000;
-        second += 1;
+    thread_local! {
+        static LAST_SECOND: Cell<(i64, [u8; 19])> = const { Cell::new((i64::MIN, [0; 19])) };
     }
-    let mut put = |at: usize, value: u32, width: usize| {
+    let n = t.naive_utc();
+    let mut nanos = n.nanosecond();
+    let leap = nanos >= 1_000_000_000;
+    let put = |buf: &mut [u8; 30], at: usize, value: u32, width: usize| {
         let mut v = value;
         for i in (0..width).rev() {
             buf[at + i] = b'0' + (v % 10) as u8;
             v /= 10;
         }
     };
-    put(0, year, 4);
-    put(5, t.month(), 2);
-    put(8, t.day(), 2);
-    put(11, t.hour(), 2);
-    put(14, t.minute(), 2);
-    put(17, second, 2);
-    put(20, nanos, 9);
-    buf[4] = b'-';
-    buf[7] = b'-';
-    buf[10] = b'T';
-    buf[13] = b':';
-    buf[16] = b':';
+    let whole = t.timestamp();
+    let (cached_at, prefix) = LAST_SECOND.get();
+    if cached_at == whole && !leap {
+        buf[..19].copy_from_slice(&prefix);
+    } else {
+        let year = u32::try_from(n.year()).ok().filter(|y| *y <= 9999)?;
+        let mut second = n.second();
+        // chrono keeps a leap second as nanoseconds past 1e9 of second 59.
+        if leap {
+            nanos -= 1_000_000_000;
+            second += 1;
+        }
+        put(buf, 0, year, 4);
+        put(buf, 5, n.month(), 2);
+        put(buf, 8, n.day(), 2);
+        put(buf, 11, n.hour(), 2);
+        put(buf, 14, n.minute(), 2);
+        put(buf, 17, second, 2);
+        buf[4] = b'-';
+        buf[7] = b'-';
+        buf[10] = b'T';
+        buf[13] = b':';
+        buf[16] = b':';
+        if !leap {
+            let mut p = [0u8; 19];
+            p.copy_from_slice(&buf[..19]);
+            LAST_SECOND.set((whole, p));
+        }
+    }
+    put(buf, 20, nanos, 9);
     buf[19] = b'.';
     buf[29] = b'Z';
     Some(())
@@ -114,6 +133,15 @@ mod tests {
             .and_then(|d| d.and_hms_nano_opt(23, 59, 59, 1_500_000_000))
         {
             cases.push(leap.and_utc());
+        }
+        // The same second again (the cached date and time of day), around a leap second
+        // (which shares its Unix second with second 59 and must not use or fill the cache).
+        if let Some(d) = NaiveDate::from_ymd_opt(2016, 12, 31) {
+            for nanos in [1, 999_999_999, 1_500_000_000, 7, 1_000_000_000, 42] {
+                if let Some(t) = d.and_hms_nano_opt(23, 59, 59, nanos) {
+                    cases.push(t.and_utc());
+                }
+            }
         }
         // Spread over the representable range, with every digit position exercised.
         let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
