@@ -37,9 +37,7 @@ pub fn pinned_output(node: &str, value: &Value) -> Result<NodeOutput, InvalidPin
             let mut out = NodeOutput::default();
             for (port, items) in ports {
                 let Value::Array(items) = items else {
-                    return Err(bad(format!(
-                        "port {port:?} must be an array of items"
-                    )));
+                    return Err(bad(format!("port {port:?} must be an array of items")));
                 };
                 if port.is_empty() {
                     return Err(bad("a port name is empty".into()));
@@ -157,7 +155,13 @@ mod tests {
 
     #[test]
     fn other_shapes_are_refused_naming_the_node() {
-        for bad in [json!(1), json!("x"), json!({}), json!({ "main": 3 }), json!(null)] {
+        for bad in [
+            json!(1),
+            json!("x"),
+            json!({}),
+            json!({ "main": 3 }),
+            json!(null),
+        ] {
             let e = pinned_output("fetch", &bad).unwrap_err();
             assert_eq!(e.node, "fetch", "{bad}");
         }

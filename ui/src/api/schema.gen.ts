@@ -1284,6 +1284,12 @@ export interface components {
             input?: Record<string, never>;
             /** @description Version number to run (default: the newest; `published` runs the published one). */
             version?: Record<string, never> | null;
+            /**
+             * @description Test runs: outputs to use instead of executing these nodes, by node id (the editor's
+             *     pinned data). An array is the node's `main` output; an object maps output ports to
+             *     arrays of items. A node id that is not in the version run is refused (422).
+             */
+            pinnedData?: Record<string, never> | null;
         };
         /** @description The ports of a node type with default params. */
         TypePorts: {

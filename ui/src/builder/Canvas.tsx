@@ -12,13 +12,14 @@ import {
   useReactFlow,
 } from "@xyflow/react";
 import "@xyflow/react/dist/base.css";
-import { type DragEvent, useCallback, useState } from "react";
+import { type DragEvent, useCallback, useMemo, useState } from "react";
 import type { CanvasEdge, CanvasNode } from "../lib/graph";
 import { MAIN } from "../lib/model";
 import { useEditor } from "../stores/editor";
 import { useToasts } from "../stores/toasts";
 import { DRAG_MIME, type PaletteItem, itemKey } from "./NodePalette";
-import { nodeTypes } from "./nodes";
+import { diffNodeTypes, nodeTypes } from "./nodes";
+import { type ActiveDiff, useVersions } from "../stores/versions";
 import styles from "./Canvas.module.css";
 import { useCatalog } from "../stores/catalog";
 import { GRID } from "../lib/layout";
@@ -56,6 +57,36 @@ function findItem(key: string): PaletteItem | undefined {
 }
 
 export function Canvas() {
+  const diff = useVersions((s) => s.diff);
+  return diff ? <DiffCanvas key={`${diff.from}-${diff.to}`} diff={diff} /> : <EditCanvas />;
+}
+
+/** Two versions drawn at once, read-only: added green, removed red and ghosted, changed amber. */
+function DiffCanvas({ diff }: { diff: ActiveDiff }) {
+  return (
+    <div className={styles.canvas} data-testid="diff-canvas">
+      <div className={styles.diffBanner} role="status">Comparing v{diff.from} → v{diff.to} · read-only</div>
+      <ReactFlow
+        nodes={diff.nodes}
+        edges={diff.edges}
+        nodeTypes={diffNodeTypes}
+        nodesDraggable={false}
+        nodesConnectable={false}
+        elementsSelectable
+        deleteKeyCode={null}
+        minZoom={0.1}
+        maxZoom={2}
+        fitView
+        fitViewOptions={{ padding: 0.25, maxZoom: 1 }}
+      >
+        <Background variant={BackgroundVariant.Dots} gap={GRID} size={1.2} color="var(--canvas-dot)" />
+        <Controls className={styles.controls} showInteractive={false} />
+      </ReactFlow>
+    </div>
+  );
+}
+
+function EditCanvas() {
   const nodes = useEditor((s) => s.nodes);
   const edges = useEditor((s) => s.edges);
   const byEdge = useEditor((s) => s.diagnostics.byEdge);
@@ -68,9 +99,11 @@ export function Canvas() {
   // node dropped stays where it was dropped.
   const [fitOnOpen] = useState(() => nodes.length > 0);
 
-  const shownEdges: CanvasEdge[] = edges.map((e) =>
+  // Dragging changes nodes only: the edges keep their identity, so React Flow redraws none.
+  const shownEdges: CanvasEdge[] = useMemo(() => edges.map((e) =>
     byEdge.has(e.id) ? { ...e, className: styles.invalidEdge, ariaLabel: byEdge.get(e.id)?.[0]?.message } : e,
-  );
+  ), [edges, byEdge]);
+  const onNodeDragStart = useCallback(() => useEditor.getState().beginDrag(), []);
 
   const isValidConnection = useCallback((c: Connection | CanvasEdge) => useEditor.getState().checkConnection(c).ok, []);
 
@@ -133,8 +166,8 @@ export function Canvas() {
         onConnectStart={onConnectStart}
         onConnectEnd={onConnectEnd}
         isValidConnection={isValidConnection}
-        onNodeDragStart={() => useEditor.getState().beginDrag()}
-        onSelectionDragStart={() => useEditor.getState().beginDrag()}
+        onNodeDragStart={onNodeDragStart}
+        onSelectionDragStart={onNodeDragStart}
         snapToGrid
         snapGrid={[GRID, GRID]}
         connectionLineType={ConnectionLineType.SmoothStep}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
-  applyEntry, cellText, finishView, formatDuration, inputOf, outputPorts, parseTestInput, pinnedDataFor,
+  applyEntry, cellText, parsePin, pinFromOutput, finishView, formatDuration, inputOf, outputPorts, parseTestInput, pinnedDataFor,
   portItems, startingView, toTable, type RunView, type StreamEntry,
 } from "./runState";
 
@@ -101,6 +101,16 @@ describe("pins and input", () => {
     expect(pinnedDataFor({ a: [{ x: 1 }], gone: [] }, ["a", "b"])).toEqual({ a: [{ x: 1 }] });
     expect(pinnedDataFor({ gone: [] }, ["a"])).toBeUndefined();
     expect(pinnedDataFor(undefined, ["a"])).toBeUndefined();
+  });
+  it("pins an output: main alone as an array, several ports as an object; hand-typed pins are checked", () => {
+    expect(pinFromOutput({ ports: [["main", [{ a: 1 }]]] })).toEqual([{ a: 1 }]);
+    expect(pinFromOutput({ ports: [["true", [{ a: 1 }]], ["false", []]] })).toEqual({ true: [{ a: 1 }], false: [] });
+    expect(pinFromOutput(undefined)).toBeUndefined();
+    expect(parsePin('[{"a":1}]')).toEqual({ ok: true, value: [{ a: 1 }] });
+    expect(parsePin('{"true":[]}')).toEqual({ ok: true, value: { true: [] } });
+    expect(parsePin('{"a":1}').ok).toBe(false);
+    expect(parsePin("{}").ok).toBe(false);
+    expect(parsePin("nope").ok).toBe(false);
   });
   it("parses the test input", () => {
     expect(parseTestInput('[{"a":1}]')).toEqual({ ok: true, value: [{ a: 1 }] });

@@ -210,12 +210,38 @@ export function cellText(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/** A pinned output: the `main` port's items, or items per output port. */
+export type PinnedOutput = unknown[] | Record<string, unknown[]>;
+
+/** The pin for a step's output: `main` alone pins as an array, several ports as an object. */
+export function pinFromOutput(output: PortsOutput | undefined): PinnedOutput | undefined {
+  const ports = output?.ports ?? [];
+  if (ports.length === 0) return undefined;
+  if (ports.length === 1 && ports[0]?.[0] === "main") return ports[0][1];
+  return Object.fromEntries(ports);
+}
+
+/** Checks a pin typed by hand (JSON text): an array of items or an object of ports to arrays. */
+export function parsePin(text: string): { ok: true; value: PinnedOutput } | { ok: false; error: string } {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, error: `Not valid JSON: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  if (Array.isArray(v)) return { ok: true, value: v };
+  if (v && typeof v === "object" && Object.keys(v).length > 0 && Object.values(v).every(Array.isArray)) {
+    return { ok: true, value: v as Record<string, unknown[]> };
+  }
+  return { ok: false, error: "Pin an array of items, or an object of output ports to arrays of items" };
+}
+
 /** Pins as the start-run body sends them: only nodes that still exist; undefined when none. */
-export function pinnedDataFor(pins: Record<string, unknown[]> | undefined, nodeIds: string[]): Record<string, unknown[]> | undefined {
+export function pinnedDataFor(pins: Record<string, PinnedOutput> | undefined, nodeIds: string[]): Record<string, PinnedOutput> | undefined {
   if (!pins) return undefined;
   const ids = new Set(nodeIds);
-  const out: Record<string, unknown[]> = {};
-  for (const [k, v] of Object.entries(pins)) if (ids.has(k) && Array.isArray(v)) out[k] = v;
+  const out: Record<string, PinnedOutput> = {};
+  for (const [k, v] of Object.entries(pins)) if (ids.has(k) && v && typeof v === "object") out[k] = v;
   return Object.keys(out).length > 0 ? out : undefined;
 }
 

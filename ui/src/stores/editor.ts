@@ -35,6 +35,7 @@ import {
   typeName,
 } from "../lib/model";
 import { incompatibleMessage } from "../lib/ports";
+import type { PinnedOutput } from "../lib/runState";
 import { type MirrorCatalog, validateDocument } from "../validation/mirror";
 import { defaultPorts, useCatalog } from "./catalog";
 import { toastError, toastSuccess, useToasts } from "./toasts";
@@ -81,6 +82,10 @@ interface EditorState {
   connecting: ConnectingFrom | null;
   /** Sample output items per canvas node id (trigger samples now; run data later). */
   samples: Record<string, unknown[]>;
+  /** Pinned outputs per node id (kept in the document's `ui.pinData`; sent with test runs). */
+  pins: Record<string, PinnedOutput>;
+  /** The saved document without its editor-only `ui`, to tell whether a test run needs a save. */
+  savedKey: string;
   paletteOpen: boolean;
   quickAddOpen: boolean;
 
@@ -101,6 +106,11 @@ interface EditorState {
   updateSticky(id: string, text: string): void;
   updateMeta(patch: Partial<DocMeta>): void;
   setSample(nodeId: string, items: unknown[] | null): void;
+  setPin(nodeId: string, pin: PinnedOutput | null): void;
+  /** Whether what would run differs from the newest saved version (editor-only `ui` aside). */
+  needsSave(): boolean;
+  /** Takes a workflow the server answered with (publish, unpublish) without touching the canvas. */
+  setWorkflow(workflow: Workflow, etag: string | undefined): void;
   deleteSelected(): void;
   selectAll(): void;
   selectOnly(id: string): void;
@@ -249,6 +259,8 @@ export const useEditor = create<EditorState>((set, get) => {
     verifiedByServer: false,
     connecting: null,
     samples: {},
+    pins: {},
+    savedKey: "",
     paletteOpen: true,
     quickAddOpen: false,
 
@@ -264,6 +276,8 @@ export const useEditor = create<EditorState>((set, get) => {
         const samples: Record<string, unknown[]> = {};
         const saved = (doc.ui as { samples?: Record<string, unknown[]> } | null | undefined)?.samples;
         if (saved && typeof saved === "object") Object.assign(samples, saved);
+        const pinData = (doc.ui as { pinData?: Record<string, PinnedOutput> } | null | undefined)?.pinData;
+        const pins: Record<string, PinnedOutput> = pinData && typeof pinData === "object" ? { ...pinData } : {};
         set({
           workflow: data,
           etag: etagOf(response),
@@ -276,6 +290,8 @@ export const useEditor = create<EditorState>((set, get) => {
           canRedo: false,
           serverPorts: {},
           samples,
+          pins,
+          savedKey: runKey(doc),
         });
         revalidate();
       } catch (e) {
@@ -286,7 +302,7 @@ export const useEditor = create<EditorState>((set, get) => {
     reset() {
       history.clear();
       clearTimeout(validateTimer);
-      set({ workflow: null, nodes: [], edges: [], dirty: false, diagnostics: EMPTY_INDEX, serverPorts: {}, samples: {} });
+      set({ workflow: null, nodes: [], edges: [], dirty: false, diagnostics: EMPTY_INDEX, serverPorts: {}, samples: {}, pins: {}, savedKey: "" });
     },
 
     onNodesChange(changes) {
@@ -477,6 +493,25 @@ export const useEditor = create<EditorState>((set, get) => {
       commit({ meta: { ...get().meta, ui: Object.keys(ui).length > 0 ? ui : null } });
     },
 
+    setPin(nodeId, pin) {
+      const pins = { ...get().pins };
+      if (pin === null) delete pins[nodeId];
+      else pins[nodeId] = pin;
+      const ui = { ...(get().meta.ui ?? {}) } as Record<string, unknown>;
+      if (Object.keys(pins).length > 0) ui["pinData"] = pins;
+      else delete ui["pinData"];
+      set({ pins });
+      commit({ meta: { ...get().meta, ui: Object.keys(ui).length > 0 ? ui : null } });
+    },
+
+    needsSave() {
+      return runKey(get().document()) !== get().savedKey;
+    },
+
+    setWorkflow(workflow, etag) {
+      set({ workflow, etag });
+    },
+
     deleteSelected() {
       const s = get();
       const gone = new Set(s.nodes.filter((n) => n.selected).map((n) => n.id));
@@ -570,7 +605,7 @@ export const useEditor = create<EditorState>((set, get) => {
           }
           throw new ApiError(response.status, err?.code ?? "error", err?.message ?? `HTTP ${response.status}`);
         }
-        set({ workflow: data, etag: etagOf(response), dirty: false, saving: false });
+        set({ workflow: data, etag: etagOf(response), dirty: false, saving: false, savedKey: runKey(doc) });
         const version = data.latestVersion;
         toastSuccess(`Saved version ${version}`, message || undefined);
         return true;
@@ -604,6 +639,12 @@ export const useEditor = create<EditorState>((set, get) => {
     },
   };
 });
+
+/** What a run of the document depends on: everything but the editor-only `ui` and positions. */
+export function runKey(doc: WorkflowDocument): string {
+  const { ui: _ui, ...rest } = doc;
+  return JSON.stringify({ ...rest, nodes: rest.nodes.map(({ position: _p, ...n }) => n) });
+}
 
 /** Params a new node starts with: the schema's defaults for required params. */
 function initialParams(entry: NodeTypeEntry): Record<string, unknown> {

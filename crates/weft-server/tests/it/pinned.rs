@@ -11,7 +11,7 @@ fn pipeline() -> Value {
         "name": "pinned pipeline",
         "nodes": [
             { "id": "a", "type": "core.set@1", "params": { "fields": { "fromA": "{{ $json.n }}" } } },
-            { "id": "fetch", "type": "core.error@1", "params": { "message": "the API is down" } },
+            { "id": "fetch", "type": "code.js@1", "params": { "code": "throw new Error('the API is down')" } },
             { "id": "c", "type": "core.set@1", "params": { "fields": { "seen": "{{ $json.city }}" } } }
         ],
         "edges": [
@@ -76,7 +76,7 @@ async fn a_pinned_node_is_not_executed_and_feeds_its_downstream() {
     );
     // The node upstream of the pin still ran.
     assert_eq!(step(&detail, "a")["status"], "succeeded");
-    assert_eq!(step(&detail, "a")["output"]["ports"][0][1][0]["fromA"], "1");
+    assert_eq!(step(&detail, "a")["output"]["ports"][0][1][0]["fromA"], 1);
 
     // Pinning the first node: the set node's own expression is not evaluated.
     let (_, run) = s
@@ -90,7 +90,10 @@ async fn a_pinned_node_is_not_executed_and_feeds_its_downstream() {
         .await;
     let detail = s.wait_run(run["id"].as_str().unwrap()).await;
     assert_eq!(detail["run"]["status"], "succeeded", "{detail}");
-    assert_eq!(step(&detail, "a")["output"]["ports"][0][1][0]["fromA"], "pinned");
+    assert_eq!(
+        step(&detail, "a")["output"]["ports"][0][1][0]["fromA"],
+        "pinned"
+    );
     assert_eq!(detail["run"]["output"][0]["seen"], "Rome");
 
     // An empty map is an ordinary run.
@@ -115,7 +118,10 @@ async fn bad_pins_are_refused_naming_the_node() {
     let runs_before = before["items"].as_array().unwrap().len();
 
     let (status, body) = s
-        .post(&path, json!({ "pinnedData": { "fetch": [], "nope": [{}] } }))
+        .post(
+            &path,
+            json!({ "pinnedData": { "fetch": [], "nope": [{}] } }),
+        )
         .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(error_code(&body), "invalid_pinned_data");
