@@ -9,10 +9,11 @@ import {
   type FinalConnectionState,
   MiniMap,
   ReactFlow,
+  useNodesInitialized,
   useReactFlow,
 } from "@xyflow/react";
 import "@xyflow/react/dist/base.css";
-import { type DragEvent, useCallback, useMemo, useState } from "react";
+import { type DragEvent, useCallback, useEffect, useMemo, useState } from "react";
 import type { CanvasEdge, CanvasNode } from "../lib/graph";
 import { MAIN } from "../lib/model";
 import { useEditor } from "../stores/editor";
@@ -63,6 +64,13 @@ export function Canvas() {
 
 /** Two versions drawn at once, read-only: added green, removed red and ghosted, changed amber. */
 function DiffCanvas({ diff }: { diff: ActiveDiff }) {
+  // The editor's canvas shares this flow store (one provider), so the `fitView` prop, which
+  // acts once per store, would not fit the diff: fit it once its nodes are measured.
+  const flow = useReactFlow();
+  const measured = useNodesInitialized();
+  useEffect(() => {
+    if (measured) void flow.fitView({ padding: 0.2, maxZoom: 1 });
+  }, [measured, flow]);
   return (
     <div className={styles.canvas} data-testid="diff-canvas">
       <div className={styles.diffBanner} role="status">Comparing v{diff.from} → v{diff.to} · read-only</div>

@@ -143,7 +143,8 @@ export function diffDocuments(before: WorkflowDocument, after: WorkflowDocument)
     const changes = old ? diffValues(old, t) : [];
     nodes.push({
       id: `trigger:${t.id}`, kind: "trigger", status: !old ? "added" : changes.length > 0 ? "changed" : "unchanged", type: t.type, name: t.id,
-      position: triggerPos(t, newTp, after, i), moved: !!old && !samePosition(oldTp[t.id], newTp[t.id]), changes,
+      // A trigger placed automatically (no saved position) has not moved when it gets one.
+      position: triggerPos(t, newTp, after, i), moved: !!old && !!oldTp[t.id] && !!newTp[t.id] && !samePosition(oldTp[t.id], newTp[t.id]), changes,
     });
   });
   (before.triggers ?? []).forEach((t, i) => {
