@@ -177,6 +177,7 @@ async function main() {
     }
     const badge = await page.locator('[data-testid="node-fetch"] [data-testid="run-badge"]').textContent();
     check(/Succeeded\s*\d+(\.\d+)? (ms|s)\s*2 items/.test(badge), `the node shows its duration and item count: ${badge}`);
+    check((await apiCall(weft, "GET", `/api/v1/workflows/${wf.id}`)).latestVersion === 3, "nothing unsaved: the test ran v3 without a new save");
     await shot(page, "versions-05-test-run");
 
     step("inspect a node's input and output as a table and as JSON");
@@ -200,6 +201,7 @@ async function main() {
     await page.getByLabel(/^Code/).fill("throw new Error('the city service is down');");
     await startTest(page);
     await waitRun(page, "failed");
+    check((await apiCall(weft, "GET", `/api/v1/workflows/${wf.id}`)).latestVersion === 4, "the changed code was saved as v4 before the run");
     check(await nodeRunStatus(page, "fetch") === "failed", "fetch failed");
     check(await nodeRunStatus(page, "seed") === "succeeded", "seed succeeded before it");
     check(await nodeRunStatus(page, "shape") === "skipped", `shape never ran: ${await nodeRunStatus(page, "shape")}`);
@@ -217,6 +219,7 @@ async function main() {
     await page.locator('[data-testid="node-fetch"] [data-testid="run-badge"]', { hasText: "pinned" }).waitFor();
     await startTest(page);
     await waitRun(page, "succeeded");
+    check((await apiCall(weft, "GET", `/api/v1/workflows/${wf.id}`)).latestVersion === 4, "a pin alone needs no save before a test run");
     check(await nodeRunStatus(page, "fetch") === "succeeded", "the pinned node succeeded without running");
     await openNode(page, "shape");
     await page.getByTestId("tab-data").click();

@@ -291,8 +291,9 @@ export const useEditor = create<EditorState>((set, get) => {
           serverPorts: {},
           samples,
           pins,
-          savedKey: runKey(doc),
         });
+        // Compared as the canvas writes it back (key order, explicit ports), not as fetched.
+        set({ savedKey: runKey(get().document()) });
         revalidate();
       } catch (e) {
         set({ loading: false, loadError: e instanceof Error ? e.message : String(e) });
@@ -561,7 +562,7 @@ export const useEditor = create<EditorState>((set, get) => {
       const prev = history.undo(snapshot(s));
       if (!prev) return;
       lastEdit = null;
-      set({ ...prev, dirty: true, canUndo: history.canUndo, canRedo: history.canRedo });
+      set({ ...prev, ...fromUi(prev.meta), dirty: true, canUndo: history.canUndo, canRedo: history.canRedo });
       revalidate();
     },
 
@@ -570,7 +571,7 @@ export const useEditor = create<EditorState>((set, get) => {
       const next = history.redo(snapshot(s));
       if (!next) return;
       lastEdit = null;
-      set({ ...next, dirty: true, canUndo: history.canUndo, canRedo: history.canRedo });
+      set({ ...next, ...fromUi(next.meta), dirty: true, canUndo: history.canUndo, canRedo: history.canRedo });
       revalidate();
     },
 
@@ -640,10 +641,29 @@ export const useEditor = create<EditorState>((set, get) => {
   };
 });
 
+/** Samples and pins as the document's `ui` holds them (after an undo or redo brings an older `ui` back). */
+function fromUi(meta: DocMeta): { samples: Record<string, unknown[]>; pins: Record<string, PinnedOutput> } {
+  const ui = (meta.ui ?? {}) as { samples?: Record<string, unknown[]>; pinData?: Record<string, PinnedOutput> };
+  return {
+    samples: ui.samples && typeof ui.samples === "object" ? { ...ui.samples } : {},
+    pins: ui.pinData && typeof ui.pinData === "object" ? { ...ui.pinData } : {},
+  };
+}
+
 /** What a run of the document depends on: everything but the editor-only `ui` and positions. */
 export function runKey(doc: WorkflowDocument): string {
   const { ui: _ui, ...rest } = doc;
-  return JSON.stringify({ ...rest, nodes: rest.nodes.map(({ position: _p, ...n }) => n) });
+  return stableJson({ ...rest, nodes: rest.nodes.map(({ position: _p, ...n }) => n) });
+}
+
+/** JSON with object keys sorted, so equal documents give equal text. */
+function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(",")}]`;
+  if (v && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(v) ?? "null";
 }
 
 /** Params a new node starts with: the schema's defaults for required params. */
