@@ -6,7 +6,11 @@
 //!    build script does the same before `vite build`).
 //! 3. `npm run check:api`: `src/api/schema.gen.ts` is what openapi-typescript makes of
 //!    `src/api/openapi.json` (whose own freshness `cargo test -p weft-server` checks).
-//! 4. `tsc --noEmit` (strict), 5. Vitest, 6. `e2e/run.mjs` with the debug `weft`.
+//! 4. `tsc --noEmit` (strict), 5. Vitest, 6. `e2e/run.mjs` and `e2e/versions.mjs` (versions,
+//!    diff, rollback, publish; test runs, run data, pinned outputs) with the debug `weft`.
+//!
+//! `bench` (`cargo xtask bench ui`): `scripts/bench.mjs` against the release `weft`: initial
+//! load on loopback, JS shipped gzipped, opening and dragging on a 200-node canvas.
 
 use crate::{root, run};
 use std::path::Path;
@@ -42,7 +46,32 @@ pub(crate) fn test(weft: &Path) -> Result<(), String> {
     run(
         e2e,
         "ui: end-to-end in Chromium (screenshots in ui/e2e/artifacts)",
+    )?;
+    let mut versions = Command::new("node");
+    versions
+        .current_dir(&ui)
+        .arg("e2e/versions.mjs")
+        .arg("--weft")
+        .arg(weft);
+    run(
+        versions,
+        "ui: end-to-end versions and test runs in Chromium (ui/e2e/artifacts/versions-*.png)",
     )
+}
+
+/// The UI benchmarks (recorded in BENCHMARKS.md, never asserted) against `weft`.
+pub(crate) fn bench(weft: &Path) -> Result<(), String> {
+    ensure_chromium()?;
+    let ui = root().join("ui");
+    ensure_npm_ci(&ui)?;
+    let mut cmd = Command::new("node");
+    cmd.current_dir(&ui)
+        .arg("scripts/bench.mjs")
+        .arg("--weft")
+        .arg(weft)
+        .arg("--json")
+        .arg("e2e/artifacts/bench-ui.json");
+    run(cmd, "bench ui: load, JS size, 200-node canvas")
 }
 
 fn ensure_chromium() -> Result<(), String> {

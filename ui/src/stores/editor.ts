@@ -166,6 +166,27 @@ export function indexDiagnostics(doc: WorkflowDocument, diags: Diagnostic[]): Di
   return { byNode, byEdge, all: diags };
 }
 
+function sameList(a: Diagnostic[] | undefined, b: Diagnostic[]): boolean {
+  return !!a && a.length === b.length && a.every((d, i) => {
+    const e = b[i] as Diagnostic;
+    return d.code === e.code && d.pointer === e.pointer && d.message === e.message && d.severity === e.severity && d.nodeId === e.nodeId;
+  });
+}
+
+/** The new index, with each node's and edge's list kept from the old one when it did not change,
+ * so revalidating after a drag re-renders only the nodes whose problems changed. */
+export function keepSame(prev: DiagnosticIndex, next: DiagnosticIndex): DiagnosticIndex {
+  const reuse = (old: Map<string, Diagnostic[]>, fresh: Map<string, Diagnostic[]>) => {
+    for (const [k, list] of fresh) {
+      const o = old.get(k);
+      if (o && sameList(o, list)) fresh.set(k, o);
+    }
+  };
+  reuse(prev.byNode, next.byNode);
+  reuse(prev.byEdge, next.byEdge);
+  return next;
+}
+
 function mirrorCatalog(get: () => EditorState): MirrorCatalog {
   const catalog = useCatalog.getState();
   return {
@@ -197,7 +218,7 @@ export const useEditor = create<EditorState>((set, get) => {
     const s = get();
     const doc = s.document();
     const diags = validateDocument(doc, mirrorCatalog(get), useCatalog.getState().coercions);
-    set({ diagnostics: indexDiagnostics(doc, diags), verifiedByServer: false });
+    set({ diagnostics: keepSame(s.diagnostics, indexDiagnostics(doc, diags)), verifiedByServer: false });
     clearTimeout(validateTimer);
     validateTimer = setTimeout(() => void askServer(doc), 350);
   }
@@ -212,16 +233,21 @@ export const useEditor = create<EditorState>((set, get) => {
     }
     if (seq !== validateSeq) return;
     const serverPorts: EditorState["serverPorts"] = {};
+    const before = get().serverPorts;
     for (const n of doc.nodes) {
       const p = result.ports[n.id];
-      if (p) serverPorts[n.id] = { key: paramsKey(n), ports: p as ResolvedPorts };
+      if (!p) continue;
+      // The same ports keep their identity: a node re-renders only when its own ports changed.
+      const prev = before[n.id];
+      const key = paramsKey(n);
+      serverPorts[n.id] = prev && prev.key === key && JSON.stringify(prev.ports) === JSON.stringify(p) ? prev : { key, ports: p as ResolvedPorts };
     }
     // Edges to ports that no longer exist (a switch lost a case) stay on the canvas: the
     // validator flags them (edge.port.unknown) and the user decides.
     set({ serverPorts });
     const current = get().document();
     if (JSON.stringify(current) === JSON.stringify(doc)) {
-      set({ diagnostics: indexDiagnostics(doc, result.diagnostics as Diagnostic[]), verifiedByServer: true });
+      set({ diagnostics: keepSame(get().diagnostics, indexDiagnostics(doc, result.diagnostics as Diagnostic[])), verifiedByServer: true });
     }
   }
 
