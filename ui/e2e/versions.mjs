@@ -25,7 +25,7 @@ const V1 = {
   triggers: [{ id: "manual", type: "manual", node: "seed" }],
   nodes: [
     { id: "seed", type: "core.set@1", name: "Greet", params: { fields: { greeting: "Hello, {{ $json.name }}" } }, position: { x: 300, y: 200 } },
-    { id: "fetch", type: "code.js@1", name: "Look up city", params: { mode: "eachItem", code: "return { ...$json, city: $json.name === 'Ada' ? 'London' : 'Lima' };" }, position: { x: 580, y: 200 } },
+    { id: "fetch", type: "code.js@1", name: "Look up city", params: { mode: "eachItem", code: "const t = Date.now(); while (Date.now() - t < 700) {} return { ...$json, city: $json.name === 'Ada' ? 'London' : 'Lima' };" }, position: { x: 580, y: 200 } },
     { id: "shape", type: "core.set@1", name: "Shape", params: { fields: { summary: "{{ $json.greeting }} from {{ $json.city }}" } }, position: { x: 860, y: 200 } },
     { id: "legacy", type: "core.noop@1", name: "Legacy step", position: { x: 1140, y: 200 } },
   ],
@@ -127,6 +127,7 @@ async function main() {
     await page.getByTestId("version-2").waitFor();
     check((await page.getByTestId("version-1").textContent()).includes("First draft: greet, look up, shape"), "v1 shows its message");
     check((await page.getByTestId("version-2").textContent()).includes("Friendlier greeting"), "v2 shows its message");
+    check((await page.getByTestId("version-1").textContent()).includes("Admin (you)"), "the author is named");
     check((await page.getByTestId("publish-state").textContent()).includes("Not published"), "not published yet");
     await shot(page, "versions-01-history");
 
@@ -171,6 +172,11 @@ async function main() {
 
     step("test run with input: every node finishes live");
     await startTest(page, '[{"name": "Ada"}, {"name": "Bob"}]');
+    // The lookup takes a while: the canvas shows it running while the first node is done.
+    await page.locator('[data-testid="node-fetch"][data-run-status="running"]').waitFor({ timeout: 10_000 });
+    check(await nodeRunStatus(page, "seed") === "succeeded", `seed is done while fetch runs: ${await nodeRunStatus(page, "seed")}`);
+    check(["queued", undefined, null].includes(await nodeRunStatus(page, "shape")) || await nodeRunStatus(page, "shape") === "queued", "shape waits");
+    await shot(page, "versions-05a-running");
     await waitRun(page, "succeeded");
     for (const id of ["seed", "fetch", "shape", "legacy"]) {
       check(await nodeRunStatus(page, id) === "succeeded", `${id} succeeded: ${await nodeRunStatus(page, id)}`);

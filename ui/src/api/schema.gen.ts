@@ -288,8 +288,9 @@ export interface paths {
         };
         /**
          * One run's events: its journal, then live entries as they are written, with the live
-         *     `stepProgress` events of its steps (tokens as a model streams them; not in the journal, so
-         *     not replayed on reconnect); ends when the run has finished.
+         *     `stepProgress` events of its steps (tokens as a model streams them) and live `stepStarted`
+         *     events (pure steps journal no start); live events are not in the journal, carry no id and
+         *     are not replayed on reconnect. Ends when the run has finished.
          */
         get: operations["events_run_stream"];
         put?: never;
@@ -2036,7 +2037,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Server-Sent Events: one per journal entry (id = seq), live `stepProgress` events (no id), then `end` */
+            /** @description Server-Sent Events: one per journal entry (id = seq), live `stepProgress` and `stepStarted` events (no id), then `end` */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -6,6 +6,7 @@ import { Icon } from "../components/Icon";
 import type { NodeDiff, ValueChange } from "../lib/versionDiff";
 import { describeSummary } from "../lib/versionDiff";
 import { useEditor } from "../stores/editor";
+import { useSession } from "../stores/session";
 import { useVersions } from "../stores/versions";
 import styles from "./VersionsPanel.module.css";
 
@@ -27,6 +28,8 @@ export function VersionsPanel() {
   const versions = useVersions.getState;
   const workflow = useEditor((s) => s.workflow);
   const dirty = useEditor((s) => s.dirty);
+  const me = useSession((s) => s.me);
+  const author = (id: string) => (me && id === me.userId ? `${me.name || me.email} (you)` : id);
   const [from, setFrom] = useState<number | null>(null);
   const [to, setTo] = useState<number | null>(null);
 
@@ -74,7 +77,7 @@ export function VersionsPanel() {
                 <span className={styles.meta} style={{ marginLeft: "auto" }}>{when(v.createdAt)}</span>
               </div>
               <div className={styles.message}>{v.message}</div>
-              <div className={styles.meta}>by {v.author}</div>
+              <div className={styles.meta} title={v.author}>by {author(v.author)}</div>
               <div className={styles.actions}>
                 {i + 1 < items.length && (
                   <button className="btn btn-sm" onClick={() => void versions().compare(items[i + 1]!.number, v.number)} aria-label={`Compare v${v.number} with the version before`}>

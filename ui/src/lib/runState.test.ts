@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
-  applyEntry, cellText, parsePin, pinFromOutput, finishView, formatDuration, inputOf, outputPorts, parseTestInput, pinnedDataFor,
+  applyEntry, applyLiveStart, cellText, parsePin, pinFromOutput, finishView, formatDuration, inputOf, outputPorts, parseTestInput, pinnedDataFor,
   portItems, startingView, toTable, type RunView, type StreamEntry,
 } from "./runState";
 
@@ -58,6 +58,22 @@ describe("applyEntry", () => {
     const v = fold([{ type: "stepSleeping", node: "c", attempt: 1, until: "2026-01-01T01:00:00Z", output: { ports: [] }, startedAt: "2026-01-01T00:00:00Z" }, { type: "runWaiting", wakeAt: "2026-01-01T01:00:00Z" }]);
     expect(v.steps["c"]?.status).toBe("waiting");
     expect(v.status).toBe("waiting");
+  });
+});
+
+describe("applyLiveStart", () => {
+  it("shows a queued step running, and never undoes a step's end", () => {
+    const v = startingView(["a", "b"]);
+    const running = applyLiveStart(v, "a", 1, "2026-01-01T00:00:00Z");
+    expect(running.steps["a"]?.status).toBe("running");
+    expect(running.status).toBe("running");
+    expect(running.steps["b"]).toBe(v.steps["b"]);
+    const done = applyEntry(running, { seq: 1, event: { type: "stepSucceeded", node: "a", attempt: 1, output: { ports: [] } } });
+    expect(applyLiveStart(done, "a", 1)).toBe(done);
+    // A retried attempt's start after a journaled attempt failure.
+    const retry = applyEntry(running, { seq: 1, event: { type: "stepAttemptFailed", node: "a", attempt: 1, error: { message: "x" } } });
+    expect(applyLiveStart(retry, "a", 1)).toBe(retry);
+    expect(applyLiveStart(retry, "a", 2).steps["a"]?.status).toBe("running");
   });
 });
 

@@ -131,6 +131,19 @@ export function applyEntry(view: RunView, entry: StreamEntry): RunView {
   return next;
 }
 
+/**
+ * A live `stepStarted` (no seq: pure steps journal no start). It only moves a queued step to
+ * running: arriving late, after the step's journaled end, it changes nothing.
+ */
+export function applyLiveStart(view: RunView, node: string, attempt: number, at?: string): RunView {
+  const s = view.steps[node];
+  if (s && s.status !== "queued") return view;
+  if (s && attempt <= s.attempt) return view;
+  const base = s ?? { status: "queued" as const, attempt: 0, retried: [], logs: [], pinned: false };
+  const status = view.status === "starting" || view.status === "queued" ? "running" : view.status;
+  return { ...view, status, steps: { ...view.steps, [node]: { ...base, status: "running", attempt, startedAt: at } } };
+}
+
 /** After the run finished: steps that never started were skipped (a branch not taken, or after a failure). */
 export function finishView(view: RunView, nodeIds: string[]): RunView {
   if (!["succeeded", "failed", "cancelled"].includes(view.status)) return view;

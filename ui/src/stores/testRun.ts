@@ -5,7 +5,7 @@
 import { create } from "zustand";
 import { api, call } from "../api/client";
 import {
-  IDLE_RUN, type RunView, type StreamEntry, applyEntry, finishView, parseTestInput, pinnedDataFor, startingView,
+  IDLE_RUN, type RunView, type StreamEntry, applyEntry, applyLiveStart, finishView, parseTestInput, pinnedDataFor, startingView,
 } from "../lib/runState";
 import { useEditor } from "./editor";
 import { toastError } from "./toasts";
@@ -40,13 +40,19 @@ export const useTestRun = create<TestRunState>((set, get) => {
     source = es;
     const onEntry = (ev: MessageEvent<string>) => {
       if (get().runId !== runId) return;
-      let entry: StreamEntry;
+      let data: Record<string, unknown>;
       try {
-        entry = JSON.parse(ev.data) as StreamEntry;
+        data = JSON.parse(ev.data) as Record<string, unknown>;
       } catch {
         return;
       }
-      set({ run: applyEntry(get().run, entry) });
+      if (typeof data["seq"] === "number") {
+        set({ run: applyEntry(get().run, data as unknown as StreamEntry) });
+      } else if (ev.type === "stepStarted" && typeof data["node"] === "string") {
+        // Live, without a seq: pure steps journal no start.
+        const at = typeof data["at"] === "string" ? data["at"] : undefined;
+        set({ run: applyLiveStart(get().run, data["node"], Number(data["attempt"] ?? 1), at) });
+      }
     };
     for (const name of JOURNAL_EVENTS) es.addEventListener(name, onEntry as EventListener);
     es.addEventListener("end", () => {
