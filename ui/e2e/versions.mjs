@@ -143,6 +143,8 @@ async function main() {
     check(seedChange.includes("/params/fields/greeting") && seedChange.includes("Good day, {{ $json.name }}") && seedChange.includes("Hello, {{ $json.name }}"), `the changed param is listed with both values: ${seedChange}`);
     check((await page.getByTestId("diff-summary").textContent()) === "1 changed, 1 added, 1 removed, 1 connection changed", `summary: ${await page.getByTestId("diff-summary").textContent()}`);
     check(await page.locator(".react-flow__edge.diff-edge-removed").count() === 1, "the removed connection is drawn red");
+    await page.locator('[data-testid="diff-node-seed"]').click();
+    await page.locator('[data-testid="diff-change-seed"][data-focused="true"]').waitFor();
     await shot(page, "versions-02-diff-dark");
     await page.getByRole("button", { name: "Light theme" }).click();
     await shot(page, "versions-03-diff-light");

@@ -81,6 +81,8 @@ function DiffCanvas({ diff }: { diff: ActiveDiff }) {
         nodesDraggable={false}
         nodesConnectable={false}
         elementsSelectable
+        onNodeClick={(_, n) => useVersions.getState().focus(n.id)}
+        onPaneClick={() => useVersions.getState().focus(null)}
         deleteKeyCode={null}
         minZoom={0.1}
         maxZoom={2}

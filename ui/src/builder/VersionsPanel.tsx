@@ -136,7 +136,11 @@ function ChangeList({ changes }: { changes: ValueChange[] }) {
 function DiffPanel() {
   const diff = useVersions((s) => s.diff)!;
   const exit = useVersions((s) => s.exitDiff);
+  const focused = useVersions((s) => s.focused);
   const flow = useReactFlow();
+  useEffect(() => {
+    if (focused) document.querySelector(`[data-testid="diff-change-${CSS.escape(focused)}"]`)?.scrollIntoView({ block: "nearest", behavior: "smooth" });
+  }, [focused]);
   const d = diff.diff;
   const focus = (n: NodeDiff) => {
     void flow.setCenter(n.position.x + 110, n.position.y + 40, { zoom: 1, duration: 250 });
@@ -171,7 +175,7 @@ function DiffPanel() {
           <div key={title} className={styles.group}>
             <h4>{title} ({list.length})</h4>
             {list.map((n) => (
-              <button key={n.id} className={styles.change} data-status={n.status} data-testid={`diff-change-${n.id}`} onClick={() => focus(n)}>
+              <button key={n.id} className={styles.change} data-status={n.status} data-testid={`diff-change-${n.id}`} data-focused={focused === n.id} onClick={() => focus(n)}>
                 <div className={styles.changeTitle}>{n.name} <code>{n.id} · {n.type}</code></div>
                 {n.status === "changed" && <ChangeList changes={n.changes} />}
               </button>

@@ -225,8 +225,22 @@ function TestInput() {
   const needsSave = useEditor((s) => s.dirty) && useEditor.getState().needsSave();
   const [busy, setBusy] = useState(false);
   const parsed = parseTestInput(text);
+  const run = () => {
+    setBusy(true);
+    void useTestRun.getState().start().then((ok) => {
+      setBusy(false);
+      if (ok) useTestRun.getState().setInputOpen(false);
+    });
+  };
   return (
-    <div className={`${styles.menu} ${styles.testMenu}`} role="dialog" aria-label="Test input" onKeyDown={(e) => e.key === "Escape" && useTestRun.getState().setInputOpen(false)}>
+    <div className={`${styles.menu} ${styles.testMenu}`} role="dialog" aria-label="Test input" onKeyDown={(e) => {
+      if (e.key === "Escape") useTestRun.getState().setInputOpen(false);
+      // Ctrl/Cmd+Enter runs, as in a code editor.
+      if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && parsed.ok && !busy) {
+        e.preventDefault();
+        run();
+      }
+    }}>
       <label className="field-label" htmlFor="test-input">Test input (JSON: an array of items, or one object)</label>
       <textarea id="test-input" className="textarea" rows={8} value={text} onChange={(e) => setText(e.target.value)} aria-invalid={!parsed.ok} spellCheck={false} />
       {!parsed.ok && <span className="error-text" role="alert">{parsed.error}</span>}
@@ -234,13 +248,7 @@ function TestInput() {
       {needsSave && <span className="hint">Unsaved changes are saved as a new version first.</span>}
       <div className={styles.testActions}>
         <button className="btn btn-sm" onClick={() => useTestRun.getState().setInputOpen(false)}>Cancel</button>
-        <button className="btn btn-sm btn-primary" disabled={!parsed.ok || busy} data-testid="test-run" onClick={() => {
-          setBusy(true);
-          void useTestRun.getState().start().then((ok) => {
-            setBusy(false);
-            if (ok) useTestRun.getState().setInputOpen(false);
-          });
-        }}>
+        <button className="btn btn-sm btn-primary" disabled={!parsed.ok || busy} data-testid="test-run" onClick={run} title="Run (Ctrl+Enter)">
           {busy ? <span className="spinner" /> : <Icon name="play" size={12} />} Run test
         </button>
       </div>

@@ -25,6 +25,9 @@ interface VersionsState {
   error: string | null;
   diff: ActiveDiff | null;
   diffLoading: boolean;
+  /** The diff node clicked on the canvas: its entry in the changes panel is shown. */
+  focused: string | null;
+  focus(id: string | null): void;
   setOpen(open: boolean): void;
   refresh(): Promise<void>;
   compare(from: number, to: number): Promise<void>;
@@ -60,6 +63,11 @@ export const useVersions = create<VersionsState>((set, get) => ({
   error: null,
   diff: null,
   diffLoading: false,
+  focused: null,
+
+  focus(id) {
+    set({ focused: id });
+  },
 
   setOpen(open) {
     set({ open });
@@ -86,7 +94,7 @@ export const useVersions = create<VersionsState>((set, get) => ({
     try {
       const [a, b] = await Promise.all([versionDocument(wf.id, from), versionDocument(wf.id, to)]);
       const diff = diffDocuments(a, b);
-      set({ diff: { from, to, diff, ...diffCanvas(diff) }, diffLoading: false });
+      set({ diff: { from, to, diff, ...diffCanvas(diff) }, diffLoading: false, focused: null });
     } catch (e) {
       set({ diffLoading: false });
       toastError("Could not compare the versions", e);
