@@ -9,11 +9,11 @@ import {
   type FinalConnectionState,
   MiniMap,
   ReactFlow,
-  useNodesInitialized,
+  ReactFlowProvider,
   useReactFlow,
 } from "@xyflow/react";
 import "@xyflow/react/dist/base.css";
-import { type DragEvent, useCallback, useEffect, useMemo, useState } from "react";
+import { type DragEvent, useCallback, useMemo, useState } from "react";
 import type { CanvasEdge, CanvasNode } from "../lib/graph";
 import { MAIN } from "../lib/model";
 import { useEditor } from "../stores/editor";
@@ -62,36 +62,34 @@ export function Canvas() {
   return diff ? <DiffCanvas key={`${diff.from}-${diff.to}`} diff={diff} /> : <EditCanvas />;
 }
 
-/** Two versions drawn at once, read-only: added green, removed red and ghosted, changed amber. */
+/** Two versions drawn at once, read-only: added green, removed red and ghosted, changed amber.
+ * A flow store of its own (its own provider), so it fits its nodes when it opens and leaves
+ * the editor's viewport as it was; the changes panel moves it through `useVersions().flow`. */
 function DiffCanvas({ diff }: { diff: ActiveDiff }) {
-  // The editor's canvas shares this flow store (one provider), so the `fitView` prop, which
-  // acts once per store, would not fit the diff: fit it once its nodes are measured.
-  const flow = useReactFlow();
-  const measured = useNodesInitialized();
-  useEffect(() => {
-    if (measured) void flow.fitView({ padding: 0.2, maxZoom: 1 });
-  }, [measured, flow]);
   return (
     <div className={styles.canvas} data-testid="diff-canvas">
       <div className={styles.diffBanner} role="status">Comparing v{diff.from} → v{diff.to} · read-only</div>
-      <ReactFlow
-        nodes={diff.nodes}
-        edges={diff.edges}
-        nodeTypes={diffNodeTypes}
-        nodesDraggable={false}
-        nodesConnectable={false}
-        elementsSelectable
-        onNodeClick={(_, n) => useVersions.getState().focus(n.id)}
-        onPaneClick={() => useVersions.getState().focus(null)}
-        deleteKeyCode={null}
-        minZoom={0.1}
-        maxZoom={2}
-        fitView
-        fitViewOptions={{ padding: 0.25, maxZoom: 1 }}
-      >
-        <Background variant={BackgroundVariant.Dots} gap={GRID} size={1.2} color="var(--canvas-dot)" />
-        <Controls className={styles.controls} showInteractive={false} />
-      </ReactFlow>
+      <ReactFlowProvider>
+        <ReactFlow
+          nodes={diff.nodes}
+          edges={diff.edges}
+          nodeTypes={diffNodeTypes}
+          nodesDraggable={false}
+          nodesConnectable={false}
+          elementsSelectable
+          onInit={(flow) => useVersions.getState().setFlow(flow)}
+          onNodeClick={(_, n) => useVersions.getState().focus(n.id)}
+          onPaneClick={() => useVersions.getState().focus(null)}
+          deleteKeyCode={null}
+          minZoom={0.1}
+          maxZoom={2}
+          fitView
+          fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
+        >
+          <Background variant={BackgroundVariant.Dots} gap={GRID} size={1.2} color="var(--canvas-dot)" />
+          <Controls className={styles.controls} showInteractive={false} />
+        </ReactFlow>
+      </ReactFlowProvider>
     </div>
   );
 }

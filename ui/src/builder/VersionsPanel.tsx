@@ -1,6 +1,5 @@
 // The versions drawer: history (number, message, author, time), publish state, compare two
 // versions on the canvas, restore (rollback creates a new version), publish a version.
-import { useReactFlow } from "@xyflow/react";
 import { useEffect, useState } from "react";
 import { Icon } from "../components/Icon";
 import type { NodeDiff, ValueChange } from "../lib/versionDiff";
@@ -137,13 +136,14 @@ function DiffPanel() {
   const diff = useVersions((s) => s.diff)!;
   const exit = useVersions((s) => s.exitDiff);
   const focused = useVersions((s) => s.focused);
-  const flow = useReactFlow();
+  const flow = useVersions((s) => s.flow);
   useEffect(() => {
     if (focused) document.querySelector(`[data-testid="diff-change-${CSS.escape(focused)}"]`)?.scrollIntoView({ block: "nearest", behavior: "smooth" });
   }, [focused]);
   const d = diff.diff;
   const focus = (n: NodeDiff) => {
-    void flow.setCenter(n.position.x + 110, n.position.y + 40, { zoom: 1, duration: 250 });
+    useVersions.getState().focus(n.id);
+    void flow?.setCenter(n.position.x + 110, n.position.y + 40, { zoom: 1, duration: 250 });
   };
   const groups: [string, NodeDiff[]][] = [
     ["Changed", d.nodes.filter((n) => n.status === "changed")],

@@ -4,7 +4,7 @@ import { create } from "zustand";
 import { api, call, etagOf, toApiError, type Schemas } from "../api/client";
 import type { WorkflowDocument } from "../lib/model";
 import { type DiffCanvasNode, type VersionDiff, diffCanvas, diffDocuments } from "../lib/versionDiff";
-import type { Edge } from "@xyflow/react";
+import type { Edge, ReactFlowInstance } from "@xyflow/react";
 import { useEditor } from "./editor";
 import { toastError, toastSuccess } from "./toasts";
 
@@ -28,6 +28,9 @@ interface VersionsState {
   /** The diff node clicked on the canvas: its entry in the changes panel is shown. */
   focused: string | null;
   focus(id: string | null): void;
+  /** The diff canvas's flow (its own store), to move it from the changes panel. */
+  flow: ReactFlowInstance<DiffCanvasNode, Edge> | null;
+  setFlow(flow: ReactFlowInstance<DiffCanvasNode, Edge> | null): void;
   setOpen(open: boolean): void;
   refresh(): Promise<void>;
   compare(from: number, to: number): Promise<void>;
@@ -64,6 +67,11 @@ export const useVersions = create<VersionsState>((set, get) => ({
   diff: null,
   diffLoading: false,
   focused: null,
+  flow: null,
+
+  setFlow(flow) {
+    set({ flow });
+  },
 
   focus(id) {
     set({ focused: id });
@@ -102,7 +110,7 @@ export const useVersions = create<VersionsState>((set, get) => ({
   },
 
   exitDiff() {
-    set({ diff: null });
+    set({ diff: null, flow: null });
   },
 
   async rollback(version) {
