@@ -248,6 +248,19 @@ async function main() {
     await page.getByRole("status").filter({ hasText: "Unsaved changes" }).waitFor({ state: "detached" });
     const saved = await apiCall(weft, "GET", `/api/v1/workflows/${wf.id}`);
     check(saved.document.ui?.pinData?.fetch?.[0]?.city === "Oslo", `ui.pinData saved: ${JSON.stringify(saved.document.ui)}`);
+
+    step("the API docs are linked from the shell and render");
+    const [docs] = await Promise.all([
+      context.waitForEvent("page"),
+      page.getByRole("link", { name: "API docs" }).click(),
+    ]);
+    docs.on("console", (m) => {
+      if (m.type() === "error") problems.push(`console error (API docs): ${m.text()}`);
+    });
+    await docs.waitForURL(/\/api\/docs/);
+    await docs.locator(".opblock-summary-path", { hasText: "/api/v1/workflows/{id}/runs" }).first().waitFor();
+    await shot(docs, "versions-11-api-docs");
+    await docs.close();
   } catch (e) {
     if (currentPage) await currentPage.screenshot({ path: join(artifacts, "versions-failure.png") }).catch(() => undefined);
     throw e;
