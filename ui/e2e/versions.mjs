@@ -249,6 +249,15 @@ async function main() {
     const saved = await apiCall(weft, "GET", `/api/v1/workflows/${wf.id}`);
     check(saved.document.ui?.pinData?.fetch?.[0]?.city === "Oslo", `ui.pinData saved: ${JSON.stringify(saved.document.ui)}`);
 
+    step("unpin: the node runs again (and fails, as its code throws)");
+    await openNode(page, "fetch");
+    await page.getByTestId("tab-data").click();
+    await page.getByRole("button", { name: "Unpin" }).click();
+    await page.locator('[data-testid="node-fetch"] [data-testid="run-badge"]', { hasText: "pinned" }).waitFor({ state: "detached" });
+    await startTest(page);
+    await waitRun(page, "failed");
+    check(await nodeRunStatus(page, "fetch") === "failed", "without the pin the node ran and failed");
+
     step("the API docs are linked from the shell and render");
     const [docs] = await Promise.all([
       context.waitForEvent("page"),

@@ -1,6 +1,6 @@
 // The canvas's node views: a step with its typed ports and diagnostics, a trigger, a sticky note.
 import { Handle, NodeResizer, type NodeProps, Position } from "@xyflow/react";
-import { memo } from "react";
+import { memo, useEffect, useState } from "react";
 import { Icon } from "../components/Icon";
 import type { StepNode, StickyNode, TriggerNode } from "../lib/graph";
 import { type NodeRunState, formatDuration } from "../lib/runState";
@@ -86,6 +86,17 @@ const RUN_LABELS: Record<NodeRunState["status"], string> = {
   queued: "Queued", running: "Running", succeeded: "Succeeded", failed: "Failed", waiting: "Waiting", skipped: "Skipped",
 };
 
+/** Time since a running step started, ticking (only running nodes mount it). */
+function Elapsed({ since }: { since: string }) {
+  const start = Date.parse(since);
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 200);
+    return () => clearInterval(t);
+  }, []);
+  return Number.isFinite(start) ? <span className={styles.runTime}>{formatDuration(Math.max(0, now - start))}</span> : null;
+}
+
 /** The node's state in the current test run: a coloured ring, and a badge with status and duration. */
 function RunBadge({ state, pinned }: { state: NodeRunState | undefined; pinned: boolean }) {
   if (!state && !pinned) return null;
@@ -98,6 +109,7 @@ function RunBadge({ state, pinned }: { state: NodeRunState | undefined; pinned: 
           {state.status === "running" ? <span className={styles.runSpin} /> : <span className={styles.runDot} />}
           {RUN_LABELS[state.status]}
           {state.durationMs !== undefined && <span className={styles.runTime}>{formatDuration(state.durationMs)}</span>}
+          {state.status === "running" && state.startedAt && <Elapsed since={state.startedAt} />}
           {items !== undefined && state.status === "succeeded" && <span className={styles.runTime}>{items} item{items === 1 ? "" : "s"}</span>}
         </span>
       )}
