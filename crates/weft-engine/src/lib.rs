@@ -19,6 +19,7 @@ pub mod executor;
 pub mod graph;
 pub mod history;
 pub mod journal;
+pub mod pinned;
 pub mod retry;
 pub mod signal;
 pub mod state;

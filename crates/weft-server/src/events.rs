@@ -164,6 +164,24 @@ impl EventHub {
     pub fn receiver(&self) -> broadcast::Receiver<Arc<HubEvent>> {
         self.tx.subscribe()
     }
+
+    /// A receiver of events from now on, and the buffered events of one run named `name`
+    /// that came before it (none lost or repeated in between).
+    pub fn receiver_with_recent(
+        &self,
+        run_id: weft_store_api::RunId,
+        name: &str,
+    ) -> (Vec<Arc<HubEvent>>, broadcast::Receiver<Arc<HubEvent>>) {
+        let ring = self.ring.lock().unwrap_or_else(|p| p.into_inner());
+        let rx = self.tx.subscribe();
+        let recent = ring
+            .events
+            .iter()
+            .filter(|e| e.run_id() == run_id && e.name() == name)
+            .cloned()
+            .collect();
+        (recent, rx)
+    }
 }
 
 fn last_event_id(headers: &HeaderMap) -> Option<u64> {
@@ -275,14 +293,19 @@ pub async fn org_stream(
 /// `BudgetThreshold`): not journaled, forwarded to the run's stream as they happen.
 const LIVE_EVENTS: &[&str] = &["stepProgress", "llmCall", "budgetThreshold"];
 
+/// The live event of a step starting (`RunEventKind::StepStarted`). Pure steps journal no start
+/// (only their end), so without it a watcher could not tell a long pure step is running.
+const STARTED_EVENT: &str = "stepStarted";
+
 /// One run's events: its journal, then live entries as they are written, with the live
-/// `stepProgress` events of its steps (tokens as a model streams them; not in the journal, so
-/// not replayed on reconnect); ends when the run has finished.
+/// `stepProgress` events of its steps (tokens as a model streams them) and live `stepStarted`
+/// events (pure steps journal no start); live events are not in the journal, carry no id and
+/// are not replayed on reconnect. Ends when the run has finished.
 #[utoipa::path(get, path = "/api/v1/runs/{id}/events", tag = "events",
     params(("id" = String, Path, description = "Run id"),
         ("Last-Event-ID" = Option<String>, Header, description = "Resume after this journal seq")),
     responses((status = 200, content_type = "text/event-stream", body = SseFrame,
-        description = "Server-Sent Events: one per journal entry (id = seq), live `stepProgress` events (no id), then `end`"),
+        description = "Server-Sent Events: one per journal entry (id = seq), live `stepProgress` and `stepStarted` events (no id), then `end`"),
         (status = 404, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn run_stream(
@@ -298,7 +321,11 @@ pub async fn run_stream(
     let scope = p.scope.clone();
     let run_id = run.id;
     tokio::spawn(async move {
-        let mut live = state.hub.receiver();
+        // Steps that started before this subscription: their live starts come first (a client
+        // sees a long pure step running even when it subscribed after the step began; the
+        // journal replay that follows ends the ones that are done).
+        let (recent, mut live) = state.hub.receiver_with_recent(run_id, STARTED_EVENT);
+        let mut recent = Some(recent);
         loop {
             // Read the status before the journal: if the run was finished then, the journal
             // read after it is complete.
@@ -306,6 +333,13 @@ pub async fn run_stream(
                 Ok(Some(r)) => r.status.is_terminal(),
                 _ => return,
             };
+            // Of a finished run the journal tells everything.
+            for e in recent.take().filter(|_| !finished).unwrap_or_default() {
+                let ev = Event::default().event(e.name()).data(e.data());
+                if tx.send(ev).await.is_err() {
+                    return;
+                }
+            }
             let Ok(entries) = state.store.load_journal(&scope, run_id).await else {
                 return;
             };
@@ -357,6 +391,14 @@ pub async fn run_stream(
                             }
                         }
                         Ok(e) if e.run_id() == run_id => {
+                            if e.name() == STARTED_EVENT {
+                                // Live (no id): a journaled start of an effectful step
+                                // follows with its seq; a client keeps whichever is newer.
+                                let ev = Event::default().event(e.name()).data(e.data());
+                                if tx.send(ev).await.is_err() {
+                                    return;
+                                }
+                            }
                             // The executor keeps pure steps' results back for a few
                             // milliseconds; someone is watching this run: write them now.
                             state.engine.flush(run_id).await;

@@ -1,9 +1,10 @@
 //! `cargo xtask <task>`: project automation that would otherwise be shell scripts.
 //!
 //! - `test`: formatting, lints, and the whole test suite — exactly what CI runs.
-//! - `bench [w1|w2|w3|s3]`: the recorded benchmarks in release mode (W2 and W3 by default;
+//! - `bench [w1|w2|w3|s3|ui]`: the recorded benchmarks in release mode (W2 and W3 by default;
 //!   W1 starts `weft serve` and loads it with wrk, see `w1.rs`; S3 is scale-out on
-//!   PostgreSQL with 1, 2 and 4 workers, see `s3.rs`).
+//!   PostgreSQL with 1, 2 and 4 workers, see `s3.rs`; UI runs `ui/scripts/bench.mjs` in
+//!   Chromium, see `ui.rs`).
 //! - `fuzz [SECONDS]`: the document parser/validator fuzz target (needs cargo-fuzz).
 //! - `fuzz-api [EXAMPLES]`: schemathesis against a running `weft serve` (also run by `test`).
 //! - `ui-test`: the web UI's type check, Vitest and end-to-end test in Chromium (also run by
@@ -40,7 +41,7 @@ fn main() -> ExitCode {
         },
         _ => {
             eprintln!(
-                "usage: cargo xtask <test | ui-test | bench [w2|w3|s3|w1 [--duration SECS] [--connections N] [--threads N] [--keep]] | fuzz [SECONDS] | fuzz-api [EXAMPLES]>"
+                "usage: cargo xtask <test | ui-test | bench [w2|w3|s3|ui|w1 [--duration SECS] [--connections N] [--threads N] [--keep]] | fuzz [SECONDS] | fuzz-api [EXAMPLES]>"
             );
             return ExitCode::from(2);
         }
@@ -152,10 +153,17 @@ fn bench(args: &[String]) -> Result<(), String> {
                 )
             });
         }
+        Some("ui") if args.len() == 1 => {
+            return run(
+                cargo(&["build", "--release", "-p", "weft-cli", "--bin", "weft"]),
+                "cargo build --release --bin weft",
+            )
+            .and_then(|()| ui::bench(&target_dir().join("release/weft")));
+        }
         Some(w @ ("w2" | "w3")) if args.len() == 1 => vec![w],
         Some(other) => {
             return Err(format!(
-                "unknown bench arguments {other:?}: w1, w2, w3 or s3"
+                "unknown bench arguments {other:?}: w1, w2, w3, s3 or ui"
             ));
         }
     };

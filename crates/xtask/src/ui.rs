@@ -8,6 +8,9 @@
 //!    `src/api/openapi.json` (whose own freshness `cargo test -p weft-server` checks).
 //! 4. `tsc --noEmit` (strict), 5. Vitest, 6. every end-to-end scenario `e2e/*.mjs` (but the
 //!    shared `e2e/lib.mjs`), one after the other, with the debug `weft`.
+//!
+//! `bench` (`cargo xtask bench ui`): `scripts/bench.mjs` against the release `weft`: initial
+//! load on loopback, JS shipped gzipped, opening and dragging on a 200-node canvas.
 
 use crate::{root, run};
 use std::path::Path;
@@ -70,6 +73,21 @@ fn e2e_scenarios(dir: &Path) -> Result<Vec<String>, String> {
         ));
     }
     Ok(names)
+}
+
+/// The UI benchmarks (recorded in BENCHMARKS.md, never asserted) against `weft`.
+pub(crate) fn bench(weft: &Path) -> Result<(), String> {
+    ensure_chromium()?;
+    let ui = root().join("ui");
+    ensure_npm_ci(&ui)?;
+    let mut cmd = Command::new("node");
+    cmd.current_dir(&ui)
+        .arg("scripts/bench.mjs")
+        .arg("--weft")
+        .arg(weft)
+        .arg("--json")
+        .arg("e2e/artifacts/bench-ui.json");
+    run(cmd, "bench ui: load, JS size, 200-node canvas")
 }
 
 fn ensure_chromium() -> Result<(), String> {

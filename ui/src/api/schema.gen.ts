@@ -351,8 +351,9 @@ export interface paths {
         };
         /**
          * One run's events: its journal, then live entries as they are written, with the live
-         *     `stepProgress` events of its steps (tokens as a model streams them; not in the journal, so
-         *     not replayed on reconnect); ends when the run has finished.
+         *     `stepProgress` events of its steps (tokens as a model streams them) and live `stepStarted`
+         *     events (pure steps journal no start); live events are not in the journal, carry no id and
+         *     are not replayed on reconnect. Ends when the run has finished.
          */
         get: operations["events_run_stream"];
         put?: never;
@@ -1518,6 +1519,12 @@ export interface components {
             input?: Record<string, never>;
             /** @description Version number to run (default: the newest; `published` runs the published one). */
             version?: Record<string, never> | null;
+            /**
+             * @description Test runs: outputs to use instead of executing these nodes, by node id (the editor's
+             *     pinned data). An array is the node's `main` output; an object maps output ports to
+             *     arrays of items. A node id that is not in the version run is refused (422).
+             */
+            pinnedData?: Record<string, never> | null;
         };
         /** @description The ports of a node type with default params. */
         TypePorts: {
@@ -2580,7 +2587,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Server-Sent Events: one per journal entry (id = seq), live `stepProgress` events (no id), then `end` */
+            /** @description Server-Sent Events: one per journal entry (id = seq), live `stepProgress` and `stepStarted` events (no id), then `end` */
             200: {
                 headers: {
                     [name: string]: unknown;

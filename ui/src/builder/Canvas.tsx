@@ -9,16 +9,18 @@ import {
   type FinalConnectionState,
   MiniMap,
   ReactFlow,
+  ReactFlowProvider,
   useReactFlow,
 } from "@xyflow/react";
 import "@xyflow/react/dist/base.css";
-import { type DragEvent, useCallback, useState } from "react";
+import { type DragEvent, useCallback, useMemo, useState } from "react";
 import type { CanvasEdge, CanvasNode } from "../lib/graph";
 import { MAIN } from "../lib/model";
 import { useEditor } from "../stores/editor";
 import { useToasts } from "../stores/toasts";
 import { DRAG_MIME, type PaletteItem, itemKey } from "./NodePalette";
-import { nodeTypes } from "./nodes";
+import { diffNodeTypes, nodeTypes } from "./nodes";
+import { type ActiveDiff, useVersions } from "../stores/versions";
 import styles from "./Canvas.module.css";
 import { useCatalog } from "../stores/catalog";
 import { GRID } from "../lib/layout";
@@ -56,6 +58,43 @@ function findItem(key: string): PaletteItem | undefined {
 }
 
 export function Canvas() {
+  const diff = useVersions((s) => s.diff);
+  return diff ? <DiffCanvas key={`${diff.from}-${diff.to}`} diff={diff} /> : <EditCanvas />;
+}
+
+/** Two versions drawn at once, read-only: added green, removed red and ghosted, changed amber.
+ * A flow store of its own (its own provider), so it fits its nodes when it opens and leaves
+ * the editor's viewport as it was; the changes panel moves it through `useVersions().flow`. */
+function DiffCanvas({ diff }: { diff: ActiveDiff }) {
+  return (
+    <div className={styles.canvas} data-testid="diff-canvas">
+      <div className={styles.diffBanner} role="status">Comparing v{diff.from} → v{diff.to} · read-only</div>
+      <ReactFlowProvider>
+        <ReactFlow
+          nodes={diff.nodes}
+          edges={diff.edges}
+          nodeTypes={diffNodeTypes}
+          nodesDraggable={false}
+          nodesConnectable={false}
+          elementsSelectable
+          onInit={(flow) => useVersions.getState().setFlow(flow)}
+          onNodeClick={(_, n) => useVersions.getState().focus(n.id)}
+          onPaneClick={() => useVersions.getState().focus(null)}
+          deleteKeyCode={null}
+          minZoom={0.1}
+          maxZoom={2}
+          fitView
+          fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
+        >
+          <Background variant={BackgroundVariant.Dots} gap={GRID} size={1.2} color="var(--canvas-dot)" />
+          <Controls className={styles.controls} showInteractive={false} />
+        </ReactFlow>
+      </ReactFlowProvider>
+    </div>
+  );
+}
+
+function EditCanvas() {
   const nodes = useEditor((s) => s.nodes);
   const edges = useEditor((s) => s.edges);
   const byEdge = useEditor((s) => s.diagnostics.byEdge);
@@ -68,9 +107,11 @@ export function Canvas() {
   // node dropped stays where it was dropped.
   const [fitOnOpen] = useState(() => nodes.length > 0);
 
-  const shownEdges: CanvasEdge[] = edges.map((e) =>
+  // Dragging changes nodes only: the edges keep their identity, so React Flow redraws none.
+  const shownEdges: CanvasEdge[] = useMemo(() => edges.map((e) =>
     byEdge.has(e.id) ? { ...e, className: styles.invalidEdge, ariaLabel: byEdge.get(e.id)?.[0]?.message } : e,
-  );
+  ), [edges, byEdge]);
+  const onNodeDragStart = useCallback(() => useEditor.getState().beginDrag(), []);
 
   const isValidConnection = useCallback((c: Connection | CanvasEdge) => useEditor.getState().checkConnection(c).ok, []);
 
@@ -133,8 +174,8 @@ export function Canvas() {
         onConnectStart={onConnectStart}
         onConnectEnd={onConnectEnd}
         isValidConnection={isValidConnection}
-        onNodeDragStart={() => useEditor.getState().beginDrag()}
-        onSelectionDragStart={() => useEditor.getState().beginDrag()}
+        onNodeDragStart={onNodeDragStart}
+        onSelectionDragStart={onNodeDragStart}
         snapToGrid
         snapGrid={[GRID, GRID]}
         connectionLineType={ConnectionLineType.SmoothStep}

@@ -48,6 +48,7 @@ export function ExpressionInput({ id, label, value, onChange, scope, multiline =
     ref,
     value,
     placeholder,
+    "aria-label": label,
     spellCheck: false,
     "aria-invalid": invalid,
     "aria-autocomplete": "list" as const,

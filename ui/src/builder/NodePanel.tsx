@@ -1,7 +1,8 @@
 // The panel of the selected node: name, the params form generated from the node type's JSON
 // Schema, execution settings, notes, and the node's problems; for a trigger, its settings and
 // sample input (used to preview expressions downstream).
-import { useMemo, useState } from "react";
+import { memo, useMemo, useState } from "react";
+import { useShallow } from "zustand/react/shallow";
 import type { ExpressionScope } from "../lib/expressions";
 import type { CanvasEdge, CanvasNode } from "../lib/graph";
 import { type Diagnostic, type DocNode, MAIN } from "../lib/model";
@@ -10,6 +11,8 @@ import { useCatalog } from "../stores/catalog";
 import { useEditor } from "../stores/editor";
 import { Icon } from "../components/Icon";
 import { SchemaForm } from "./SchemaForm";
+import { RunData } from "./RunData";
+import { useTestRun } from "../stores/testRun";
 import styles from "./NodePanel.module.css";
 
 const NO_VARS: Record<string, unknown> = {};
@@ -94,28 +97,46 @@ function problemsUnder(diags: Diagnostic[] | undefined, prefix: string): Map<str
 }
 
 export function NodePanel() {
+  // Only the id and kind: a drag moves the node (a new object per frame) without re-rendering the panel.
   const selected = useEditor((s) => {
-    const sel = s.nodes.filter((n) => n.selected && n.type !== "sticky");
-    return sel.length === 1 ? sel[0] : undefined;
+    let found: string | undefined;
+    for (const n of s.nodes) {
+      if (!n.selected || n.type === "sticky") continue;
+      if (found !== undefined) return undefined;
+      found = `${n.type}\u0000${n.id}`;
+    }
+    return found;
   });
   if (!selected) return null;
+  const [kind, id] = selected.split("\u0000") as [string, string];
   return (
     <aside className={styles.panel} aria-label="Node settings" data-testid="node-panel">
-      {selected.type === "step" ? <StepPanel id={selected.id} node={selected.data.node} /> : selected.type === "trigger" ? <TriggerPanel id={selected.id} /> : null}
+      {kind === "step" ? <StepPanelFor id={id} /> : kind === "trigger" ? <TriggerPanel id={id} /> : null}
     </aside>
   );
 }
 
-function StepPanel({ id, node }: { id: string; node: DocNode }) {
+function StepPanelFor({ id }: { id: string }) {
+  const node = useEditor((s) => {
+    const n = s.nodes.find((x) => x.id === id);
+    return n?.type === "step" ? n.data.node : undefined;
+  });
+  return node ? <StepPanel id={id} node={node} /> : null;
+}
+
+const StepPanel = memo(function StepPanel({ id, node }: { id: string; node: DocNode }) {
   const entry = useCatalog((s) => s.byType.get(node.type));
   const update = useEditor((s) => s.updateNode);
-  const nodes = useEditor((s) => s.nodes);
+  // What expressions can see depends on the nodes' data, not on where they sit.
+  const structure = useEditor(useShallow((s) => s.nodes.map((n) => n.data)));
+  const nodes = useMemo(() => useEditor.getState().nodes, [structure]); // eslint-disable-line react-hooks/exhaustive-deps
   const edges = useEditor((s) => s.edges);
   const samples = useEditor((s) => s.samples);
   const vars = useEditor((s) => s.meta.variables ?? NO_VARS);
   const diags = useEditor((s) => s.diagnostics.byNode.get(id));
   const doc = useEditor((s) => s.document);
-  const [tab, setTab] = useState<"params" | "settings">("params");
+  const hasRun = useTestRun((s) => s.run.steps[id] !== undefined && s.run.status !== "idle");
+  const [tab, setTab] = useState<"params" | "settings" | "data">(() => (useTestRun.getState().run.steps[id]?.status ?? "queued") !== "queued" ? "data" : "params");
   const fields = useMemo(() => (entry ? paramsForm(entry.paramsSchema) : []), [entry]);
   const scope = useMemo(() => scopeFor(id, nodes, edges, samples, vars), [id, nodes, edges, samples, vars]);
   const index = doc().nodes.findIndex((n) => n.id === id);
@@ -156,9 +177,12 @@ function StepPanel({ id, node }: { id: string; node: DocNode }) {
       <div className={styles.tabs} role="tablist">
         <button role="tab" aria-selected={tab === "params"} className={styles.tab} onClick={() => setTab("params")}>Parameters</button>
         <button role="tab" aria-selected={tab === "settings"} className={styles.tab} onClick={() => setTab("settings")}>Settings</button>
+        <button role="tab" aria-selected={tab === "data"} className={styles.tab} onClick={() => setTab("data")} data-testid="tab-data">
+          Run data{hasRun ? " •" : ""}
+        </button>
       </div>
       <div className={styles.body} role="tabpanel">
-        {tab === "params" ? (
+        {tab === "data" ? <RunData id={id} /> : tab === "params" ? (
           fields.length > 0 ? (
             <SchemaForm fields={fields} value={node.params ?? {}} onChange={(params) => update(id, { params })} scope={scope} problems={problems} />
           ) : (
@@ -224,7 +248,7 @@ function StepPanel({ id, node }: { id: string; node: DocNode }) {
       </div>
     </>
   );
-}
+});
 
 const METHODS = ["POST", "GET", "PUT", "PATCH", "DELETE", "HEAD", "ANY"];
 

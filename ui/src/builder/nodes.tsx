@@ -1,10 +1,13 @@
 // The canvas's node views: a step with its typed ports and diagnostics, a trigger, a sticky note.
 import { Handle, NodeResizer, type NodeProps, Position } from "@xyflow/react";
-import { memo } from "react";
+import { memo, useEffect, useState } from "react";
 import { Icon } from "../components/Icon";
 import type { StepNode, StickyNode, TriggerNode } from "../lib/graph";
+import { type NodeRunState, formatDuration } from "../lib/runState";
+import type { DiffCanvasNode } from "../lib/versionDiff";
+import { useTestRun } from "../stores/testRun";
 import type { Diagnostic, PortSpec } from "../lib/model";
-import { useCatalog } from "../stores/catalog";
+import { defaultPorts, useCatalog } from "../stores/catalog";
 import { useEditor } from "../stores/editor";
 import styles from "./nodes.module.css";
 
@@ -79,23 +82,65 @@ function DiagnosticsBadge({ list }: { list: Diagnostic[] }) {
   );
 }
 
+const RUN_LABELS: Record<NodeRunState["status"], string> = {
+  queued: "Queued", running: "Running", succeeded: "Succeeded", failed: "Failed", waiting: "Waiting", skipped: "Skipped",
+};
+
+/** Time since a running step started, ticking (only running nodes mount it). */
+function Elapsed({ since }: { since: string }) {
+  const start = Date.parse(since);
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 200);
+    return () => clearInterval(t);
+  }, []);
+  return Number.isFinite(start) ? <span className={styles.runTime}>{formatDuration(Math.max(0, now - start))}</span> : null;
+}
+
+/** The node's state in the current test run: a coloured ring, and a badge with status and duration. */
+function RunBadge({ state, pinned }: { state: NodeRunState | undefined; pinned: boolean }) {
+  if (!state && !pinned) return null;
+  const items = state?.output?.ports?.reduce((n, [, items]) => n + items.length, 0);
+  return (
+    <div className={styles.runBar} data-testid="run-badge" data-run-status={state?.status ?? "none"}>
+      {pinned && <span className={styles.pinned} title="Output pinned: test runs use it instead of running this node"><Icon name="pin" size={11} /> pinned</span>}
+      {state && (
+        <span className={`${styles.runStatus} ${styles[`run_${state.status}`] ?? ""}`} title={state.error?.message ?? RUN_LABELS[state.status]}>
+          {state.status === "running" ? <span className={styles.runSpin} /> : <span className={styles.runDot} />}
+          {RUN_LABELS[state.status]}
+          {state.durationMs !== undefined && <span className={styles.runTime}>{formatDuration(state.durationMs)}</span>}
+          {state.status === "running" && state.startedAt && <Elapsed since={state.startedAt} />}
+          {items !== undefined && state.status === "succeeded" && <span className={styles.runTime}>{items} item{items === 1 ? "" : "s"}</span>}
+        </span>
+      )}
+    </div>
+  );
+}
+
 export const StepNodeView = memo(function StepNodeView({ id, data, selected }: NodeProps<StepNode>) {
   const entry = useCatalog((s) => s.byType.get(data.node.type));
-  const ports = useEditor((s) => s.portsOf(id));
+  // O(1) per store change: with 200 nodes, a selector that searched the node list ran 200 × 200
+  // times per frame of a drag.
+  const serverPorts = useEditor((s) => s.serverPorts[id]);
+  const ports = serverPorts && !serverPorts.ports.error ? serverPorts.ports : defaultPorts(entry);
   const diags = useEditor((s) => s.diagnostics.byNode.get(id));
+  const run = useTestRun((s) => s.run.steps[id]);
+  const pinned = useEditor((s) => s.pins[id] !== undefined);
   const hasError = diags?.some((d) => d.severity === "error");
   const rows = Math.max(ports.inputs.length, ports.outputs.length + 1, 1);
   const subtitle = entry && data.node.name !== entry.displayName ? entry.displayName : data.node.type;
   return (
     <div
-      className={`${styles.step} ${selected ? styles.selected : ""} ${hasError ? styles.invalid : ""} ${data.node.disabled ? styles.disabled : ""}`}
+      className={`${styles.step} ${selected ? styles.selected : ""} ${hasError ? styles.invalid : ""} ${data.node.disabled ? styles.disabled : ""} ${run ? styles[`ring_${run.status}`] ?? "" : ""}`}
       style={{ minHeight: HEADER_PX + rows * ROW_PX + 6, ["--cat" as string]: categoryColour(entry?.category) }}
       data-testid={`node-${id}`}
       data-invalid={hasError ? "true" : "false"}
+      data-run-status={run?.status}
       role="group"
-      aria-label={`${data.node.name ?? id} (${data.node.type})${hasError ? ", has problems" : ""}`}
+      aria-label={`${data.node.name ?? id} (${data.node.type})${hasError ? ", has problems" : ""}${run ? `, ${run.status}` : ""}`}
     >
       <div className={styles.stripe} />
+      <RunBadge state={run} pinned={pinned} />
       <div className={styles.head}>
         <div className={styles.title}>{data.node.name ?? id}</div>
         <div className={styles.type}>{subtitle}</div>
@@ -162,4 +207,43 @@ export const StickyNoteView = memo(function StickyNoteView({ id, data, selected 
   );
 });
 
+const DIFF_LABELS = { added: "Added", removed: "Removed", changed: "Changed", unchanged: "" } as const;
+
+/** A node in the visual diff: read-only, coloured by what happened to it between two versions. */
+export const DiffNodeView = memo(function DiffNodeView({ data, selected }: NodeProps<DiffCanvasNode>) {
+  const d = data.diff;
+  const entry = useCatalog((s) => s.byType.get(d.type));
+  const rowTop = (i: number, n: number) => (n <= 1 ? "50%" : `${((i + 1) * 100) / (n + 1)}%`);
+  return (
+    <div
+      className={`${d.kind === "trigger" ? styles.trigger : styles.step} ${styles[`diff_${d.status}`] ?? ""} ${selected ? styles.selected : ""}`}
+      style={{ minHeight: 64, ["--cat" as string]: categoryColour(entry?.category) }}
+      data-testid={`diff-node-${d.id}`}
+      data-diff={d.status}
+      role="group"
+      aria-label={`${d.name} ${d.status}`}
+    >
+      {d.kind === "step" && <div className={styles.stripe} />}
+      {d.kind === "trigger" && <div className={styles.triggerIcon}><Icon name="bolt" size={16} /></div>}
+      <div className={styles.head}>
+        <div className={styles.title}>{d.kind === "trigger" ? TRIGGER_TITLES[d.type] ?? d.type : d.name}</div>
+        <div className={styles.type}>{d.kind === "trigger" ? d.name : entry?.displayName ?? d.type}</div>
+      </div>
+      {d.status !== "unchanged" && (
+        <div className={`${styles.diffTag} ${styles[`diffTag_${d.status}`] ?? ""}`}>
+          {DIFF_LABELS[d.status]}{d.status === "changed" ? ` · ${d.changes.length}` : ""}
+        </div>
+      )}
+      {d.moved && d.status === "unchanged" && <div className={`${styles.diffTag} ${styles.diffTag_moved}`}>Moved</div>}
+      {data.inPorts.map((p, i) => (
+        <Handle key={`in-${p}`} type="target" id={p} position={Position.Left} isConnectable={false} className={styles.handle} style={{ top: rowTop(i, data.inPorts.length), background: "var(--port-any)" }} />
+      ))}
+      {data.outPorts.map((p, i) => (
+        <Handle key={`out-${p}`} type="source" id={p} position={Position.Right} isConnectable={false} className={styles.handle} style={{ top: rowTop(i, data.outPorts.length), background: "var(--port-any)" }} />
+      ))}
+    </div>
+  );
+});
+
 export const nodeTypes = { step: StepNodeView, trigger: TriggerNodeView, sticky: StickyNoteView };
+export const diffNodeTypes = { diff: DiffNodeView };

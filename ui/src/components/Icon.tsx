@@ -24,6 +24,11 @@ const PATHS: Record<string, string> = {
   download: "M11 4h2v8.2l3.6-3.6L18 10l-6 6-6-6 1.4-1.4 3.6 3.6zM5 18h14v2H5z",
   check: "M9 16.2 4.8 12l-1.4 1.4L9 19 21 7l-1.4-1.4z",
   warning: "M12 2 1 21h22zm-1 7h2v6h-2zm0 8h2v2h-2z",
+  play: "M7 4v16l13-8z",
+  pin: "M14 2l8 8-2 1-3-3-4 4 1 5-2 2-4-4-4 4-1-1 4-4-4-4 2-2 5 1 4-4-3-3z",
+  history: "M13 3a9 9 0 1 1-8.5 12h2.1A7 7 0 1 0 6.3 8H9v2H3V4h2v2.6A9 9 0 0 1 13 3zm-1 4h2v5l4 2.3-1 1.7-5-3z",
+  spinner: "M12 2a10 10 0 0 1 10 10h-2a8 8 0 0 0-8-8z",
+  x: "M6 5l6 6 6-6 1 1-6 6 6 6-1 1-6-6-6 6-1-1 6-6-6-6z",
   fit: "M4 4h6v2H6v4H4zm10 0h6v6h-2V6h-4zM4 14h2v4h4v2H4zm14 0h2v6h-6v-2h4z",
 };
 

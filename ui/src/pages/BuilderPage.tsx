@@ -6,6 +6,10 @@ import { Canvas, useAddItem } from "../builder/Canvas";
 import { NodePalette } from "../builder/NodePalette";
 import { NodePanel } from "../builder/NodePanel";
 import { QuickAdd } from "../builder/QuickAdd";
+import { VersionsPanel } from "../builder/VersionsPanel";
+import { parseTestInput, formatDuration } from "../lib/runState";
+import { useTestRun } from "../stores/testRun";
+import { useVersions } from "../stores/versions";
 import { useCatalog } from "../stores/catalog";
 import { useEditor } from "../stores/editor";
 import type { Alignment } from "../lib/layout";
@@ -25,7 +29,11 @@ export function BuilderPage() {
   const catalogError = useCatalog((s) => s.error);
   useEffect(() => {
     if (id) void load(id);
-    return () => reset();
+    return () => {
+      reset();
+      useTestRun.getState().clear();
+      useVersions.setState({ open: false, diff: null, items: [] });
+    };
   }, [id, load, reset]);
   if (loadError) {
     return (
@@ -56,6 +64,9 @@ function Builder() {
   const selectedCount = useEditor((s) => s.nodes.filter((n) => n.selected).length);
   const paletteOpen = useEditor((s) => s.paletteOpen);
   const quickAddOpen = useEditor((s) => s.quickAddOpen);
+  const versionsOpen = useVersions((s) => s.open);
+  const diffActive = useVersions((s) => s.diff !== null);
+  const testInputOpen = useTestRun((s) => s.inputOpen);
   const editor = useEditor.getState;
   const [saveOpen, setSaveOpen] = useState(false);
   const [problemsOpen, setProblemsOpen] = useState(false);
@@ -185,7 +196,17 @@ function Builder() {
           {errors > 0 ? `${errors} error${errors === 1 ? "" : "s"}` : warnings > 0 ? `${warnings} warning${warnings === 1 ? "" : "s"}` : "Valid"}
           {!verified && <span className={styles.pending} aria-label="checking" />}
         </button>
-        <button className="btn btn-primary btn-sm" onClick={() => setSaveOpen(true)} disabled={saving} title="Save (Ctrl+S)">
+        <button className="btn btn-sm" aria-pressed={versionsOpen} onClick={() => useVersions.getState().setOpen(!versionsOpen)} title="Version history, compare, restore, publish" data-testid="versions-button">
+          <Icon name="history" size={14} /> Versions
+        </button>
+        <div className={styles.menuWrap}>
+          <button className="btn btn-sm" onClick={() => useTestRun.getState().setInputOpen(!testInputOpen)} aria-expanded={testInputOpen} disabled={diffActive} data-testid="test-button" title="Run the workflow now with test input; pinned outputs are used">
+            <Icon name="play" size={14} /> Test workflow
+          </button>
+          {testInputOpen && <TestInput />}
+        </div>
+        <RunStatus />
+        <button className="btn btn-primary btn-sm" onClick={() => setSaveOpen(true)} disabled={saving || diffActive} title="Save (Ctrl+S)">
           <Icon name="save" size={14} /> Save
         </button>
       </div>
@@ -193,11 +214,73 @@ function Builder() {
       <div className={styles.body}>
         {paletteOpen && <NodePalette onAdd={(item) => addItem(item)} />}
         <Canvas />
-        <NodePanel />
+        {versionsOpen ? <VersionsPanel /> : !diffActive && <NodePanel />}
       </div>
       {quickAddOpen && <QuickAdd onAdd={(item) => addItem(item)} onClose={() => editor().setQuickAddOpen(false)} />}
       {saveOpen && <SaveDialog onClose={() => setSaveOpen(false)} />}
     </div>
+  );
+}
+
+/** The test input editor: JSON items for the run; starting saves unsaved changes first. */
+function TestInput() {
+  const text = useTestRun((s) => s.inputText);
+  const setText = useTestRun((s) => s.setInputText);
+  const pins = useEditor((s) => Object.keys(s.pins).length);
+  const needsSave = useEditor((s) => s.dirty) && useEditor.getState().needsSave();
+  const [busy, setBusy] = useState(false);
+  const parsed = parseTestInput(text);
+  const run = () => {
+    setBusy(true);
+    void useTestRun.getState().start().then((ok) => {
+      setBusy(false);
+      if (ok) useTestRun.getState().setInputOpen(false);
+    });
+  };
+  return (
+    <div className={`${styles.menu} ${styles.testMenu}`} role="dialog" aria-label="Test input" onKeyDown={(e) => {
+      if (e.key === "Escape") useTestRun.getState().setInputOpen(false);
+      // Ctrl/Cmd+Enter runs, as in a code editor.
+      if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && parsed.ok && !busy) {
+        e.preventDefault();
+        run();
+      }
+    }}>
+      <label className="field-label" htmlFor="test-input">Test input (JSON: an array of items, or one object)</label>
+      <textarea id="test-input" className="textarea" rows={8} value={text} onChange={(e) => setText(e.target.value)} aria-invalid={!parsed.ok} spellCheck={false} />
+      {!parsed.ok && <span className="error-text" role="alert">{parsed.error}</span>}
+      {pins > 0 && <span className="hint">{pins} pinned node{pins === 1 ? "" : "s"} will not run: their pinned output is used.</span>}
+      {needsSave && <span className="hint">Unsaved changes are saved as a new version first.</span>}
+      <div className={styles.testActions}>
+        <button className="btn btn-sm" onClick={() => useTestRun.getState().setInputOpen(false)}>Cancel</button>
+        <button className="btn btn-sm btn-primary" disabled={!parsed.ok || busy} data-testid="test-run" onClick={run} title="Run (Ctrl+Enter)">
+          {busy ? <span className="spinner" /> : <Icon name="play" size={12} />} Run test
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/** The current test run: live status, then the result and its duration. */
+function RunStatus() {
+  const status = useTestRun((s) => s.run.status);
+  const runId = useTestRun((s) => s.runId);
+  const steps = useTestRun((s) => s.run.steps);
+  const error = useTestRun((s) => s.run.error);
+  if (status === "idle") return null;
+  const list = Object.values(steps);
+  const done = list.filter((s) => s.status === "succeeded" || s.status === "failed" || s.status === "skipped").length;
+  const starts = list.map((s) => s.startedAt).filter(Boolean).map((t) => Date.parse(t as string));
+  const ends = list.map((s) => s.finishedAt).filter(Boolean).map((t) => Date.parse(t as string));
+  const total = starts.length && ends.length ? Math.max(...ends) - Math.min(...starts) : undefined;
+  const cls = status === "succeeded" ? "badge-success" : status === "failed" || status === "cancelled" ? "badge-danger" : status === "waiting" ? "badge-warning" : "badge-accent";
+  return (
+    <span className={`badge ${cls}`} role="status" data-testid="run-status" data-status={status} title={error?.message ?? (runId ? `run ${runId}` : "")}>
+      {status === "running" || status === "starting" || status === "queued" ? `Running ${done}/${list.length}` : status === "succeeded" ? `Test succeeded${total !== undefined ? ` · ${formatDuration(total)}` : ""}` : status === "failed" ? "Test failed" : status}
+      {["succeeded", "failed", "cancelled"].includes(status) && (
+        <button className="icon-btn" style={{ width: 16, height: 16, marginLeft: 4 }} aria-label="Clear the test run" onClick={() => useTestRun.getState().clear()}><Icon name="close" size={10} /></button>
+      )}
+    </span>
   );
 }
 

@@ -35,6 +35,7 @@ import {
   typeName,
 } from "../lib/model";
 import { incompatibleMessage } from "../lib/ports";
+import type { PinnedOutput } from "../lib/runState";
 import { type MirrorCatalog, validateDocument } from "../validation/mirror";
 import { defaultPorts, useCatalog } from "./catalog";
 import { toastError, toastSuccess, useToasts } from "./toasts";
@@ -81,6 +82,10 @@ interface EditorState {
   connecting: ConnectingFrom | null;
   /** Sample output items per canvas node id (trigger samples now; run data later). */
   samples: Record<string, unknown[]>;
+  /** Pinned outputs per node id (kept in the document's `ui.pinData`; sent with test runs). */
+  pins: Record<string, PinnedOutput>;
+  /** The saved document without its editor-only `ui`, to tell whether a test run needs a save. */
+  savedKey: string;
   paletteOpen: boolean;
   quickAddOpen: boolean;
 
@@ -101,6 +106,11 @@ interface EditorState {
   updateSticky(id: string, text: string): void;
   updateMeta(patch: Partial<DocMeta>): void;
   setSample(nodeId: string, items: unknown[] | null): void;
+  setPin(nodeId: string, pin: PinnedOutput | null): void;
+  /** Whether what would run differs from the newest saved version (editor-only `ui` aside). */
+  needsSave(): boolean;
+  /** Takes a workflow the server answered with (publish, unpublish) without touching the canvas. */
+  setWorkflow(workflow: Workflow, etag: string | undefined): void;
   deleteSelected(): void;
   selectAll(): void;
   selectOnly(id: string): void;
@@ -156,6 +166,27 @@ export function indexDiagnostics(doc: WorkflowDocument, diags: Diagnostic[]): Di
   return { byNode, byEdge, all: diags };
 }
 
+function sameList(a: Diagnostic[] | undefined, b: Diagnostic[]): boolean {
+  return !!a && a.length === b.length && a.every((d, i) => {
+    const e = b[i] as Diagnostic;
+    return d.code === e.code && d.pointer === e.pointer && d.message === e.message && d.severity === e.severity && d.nodeId === e.nodeId;
+  });
+}
+
+/** The new index, with each node's and edge's list kept from the old one when it did not change,
+ * so revalidating after a drag re-renders only the nodes whose problems changed. */
+export function keepSame(prev: DiagnosticIndex, next: DiagnosticIndex): DiagnosticIndex {
+  const reuse = (old: Map<string, Diagnostic[]>, fresh: Map<string, Diagnostic[]>) => {
+    for (const [k, list] of fresh) {
+      const o = old.get(k);
+      if (o && sameList(o, list)) fresh.set(k, o);
+    }
+  };
+  reuse(prev.byNode, next.byNode);
+  reuse(prev.byEdge, next.byEdge);
+  return next;
+}
+
 function mirrorCatalog(get: () => EditorState): MirrorCatalog {
   const catalog = useCatalog.getState();
   return {
@@ -187,7 +218,7 @@ export const useEditor = create<EditorState>((set, get) => {
     const s = get();
     const doc = s.document();
     const diags = validateDocument(doc, mirrorCatalog(get), useCatalog.getState().coercions);
-    set({ diagnostics: indexDiagnostics(doc, diags), verifiedByServer: false });
+    set({ diagnostics: keepSame(s.diagnostics, indexDiagnostics(doc, diags)), verifiedByServer: false });
     clearTimeout(validateTimer);
     validateTimer = setTimeout(() => void askServer(doc), 350);
   }
@@ -202,16 +233,21 @@ export const useEditor = create<EditorState>((set, get) => {
     }
     if (seq !== validateSeq) return;
     const serverPorts: EditorState["serverPorts"] = {};
+    const before = get().serverPorts;
     for (const n of doc.nodes) {
       const p = result.ports[n.id];
-      if (p) serverPorts[n.id] = { key: paramsKey(n), ports: p as ResolvedPorts };
+      if (!p) continue;
+      // The same ports keep their identity: a node re-renders only when its own ports changed.
+      const prev = before[n.id];
+      const key = paramsKey(n);
+      serverPorts[n.id] = prev && prev.key === key && JSON.stringify(prev.ports) === JSON.stringify(p) ? prev : { key, ports: p as ResolvedPorts };
     }
     // Edges to ports that no longer exist (a switch lost a case) stay on the canvas: the
     // validator flags them (edge.port.unknown) and the user decides.
     set({ serverPorts });
     const current = get().document();
     if (JSON.stringify(current) === JSON.stringify(doc)) {
-      set({ diagnostics: indexDiagnostics(doc, result.diagnostics as Diagnostic[]), verifiedByServer: true });
+      set({ diagnostics: keepSame(get().diagnostics, indexDiagnostics(doc, result.diagnostics as Diagnostic[])), verifiedByServer: true });
     }
   }
 
@@ -249,6 +285,8 @@ export const useEditor = create<EditorState>((set, get) => {
     verifiedByServer: false,
     connecting: null,
     samples: {},
+    pins: {},
+    savedKey: "",
     paletteOpen: true,
     quickAddOpen: false,
 
@@ -264,6 +302,8 @@ export const useEditor = create<EditorState>((set, get) => {
         const samples: Record<string, unknown[]> = {};
         const saved = (doc.ui as { samples?: Record<string, unknown[]> } | null | undefined)?.samples;
         if (saved && typeof saved === "object") Object.assign(samples, saved);
+        const pinData = (doc.ui as { pinData?: Record<string, PinnedOutput> } | null | undefined)?.pinData;
+        const pins: Record<string, PinnedOutput> = pinData && typeof pinData === "object" ? { ...pinData } : {};
         set({
           workflow: data,
           etag: etagOf(response),
@@ -276,7 +316,10 @@ export const useEditor = create<EditorState>((set, get) => {
           canRedo: false,
           serverPorts: {},
           samples,
+          pins,
         });
+        // Compared as the canvas writes it back (key order, explicit ports), not as fetched.
+        set({ savedKey: runKey(get().document()) });
         revalidate();
       } catch (e) {
         set({ loading: false, loadError: e instanceof Error ? e.message : String(e) });
@@ -286,7 +329,7 @@ export const useEditor = create<EditorState>((set, get) => {
     reset() {
       history.clear();
       clearTimeout(validateTimer);
-      set({ workflow: null, nodes: [], edges: [], dirty: false, diagnostics: EMPTY_INDEX, serverPorts: {}, samples: {} });
+      set({ workflow: null, nodes: [], edges: [], dirty: false, diagnostics: EMPTY_INDEX, serverPorts: {}, samples: {}, pins: {}, savedKey: "" });
     },
 
     onNodesChange(changes) {
@@ -477,6 +520,25 @@ export const useEditor = create<EditorState>((set, get) => {
       commit({ meta: { ...get().meta, ui: Object.keys(ui).length > 0 ? ui : null } });
     },
 
+    setPin(nodeId, pin) {
+      const pins = { ...get().pins };
+      if (pin === null) delete pins[nodeId];
+      else pins[nodeId] = pin;
+      const ui = { ...(get().meta.ui ?? {}) } as Record<string, unknown>;
+      if (Object.keys(pins).length > 0) ui["pinData"] = pins;
+      else delete ui["pinData"];
+      set({ pins });
+      commit({ meta: { ...get().meta, ui: Object.keys(ui).length > 0 ? ui : null } });
+    },
+
+    needsSave() {
+      return runKey(get().document()) !== get().savedKey;
+    },
+
+    setWorkflow(workflow, etag) {
+      set({ workflow, etag });
+    },
+
     deleteSelected() {
       const s = get();
       const gone = new Set(s.nodes.filter((n) => n.selected).map((n) => n.id));
@@ -526,7 +588,7 @@ export const useEditor = create<EditorState>((set, get) => {
       const prev = history.undo(snapshot(s));
       if (!prev) return;
       lastEdit = null;
-      set({ ...prev, dirty: true, canUndo: history.canUndo, canRedo: history.canRedo });
+      set({ ...prev, ...fromUi(prev.meta), dirty: true, canUndo: history.canUndo, canRedo: history.canRedo });
       revalidate();
     },
 
@@ -535,7 +597,7 @@ export const useEditor = create<EditorState>((set, get) => {
       const next = history.redo(snapshot(s));
       if (!next) return;
       lastEdit = null;
-      set({ ...next, dirty: true, canUndo: history.canUndo, canRedo: history.canRedo });
+      set({ ...next, ...fromUi(next.meta), dirty: true, canUndo: history.canUndo, canRedo: history.canRedo });
       revalidate();
     },
 
@@ -570,7 +632,7 @@ export const useEditor = create<EditorState>((set, get) => {
           }
           throw new ApiError(response.status, err?.code ?? "error", err?.message ?? `HTTP ${response.status}`);
         }
-        set({ workflow: data, etag: etagOf(response), dirty: false, saving: false });
+        set({ workflow: data, etag: etagOf(response), dirty: false, saving: false, savedKey: runKey(doc) });
         const version = data.latestVersion;
         toastSuccess(`Saved version ${version}`, message || undefined);
         return true;
@@ -604,6 +666,31 @@ export const useEditor = create<EditorState>((set, get) => {
     },
   };
 });
+
+/** Samples and pins as the document's `ui` holds them (after an undo or redo brings an older `ui` back). */
+function fromUi(meta: DocMeta): { samples: Record<string, unknown[]>; pins: Record<string, PinnedOutput> } {
+  const ui = (meta.ui ?? {}) as { samples?: Record<string, unknown[]>; pinData?: Record<string, PinnedOutput> };
+  return {
+    samples: ui.samples && typeof ui.samples === "object" ? { ...ui.samples } : {},
+    pins: ui.pinData && typeof ui.pinData === "object" ? { ...ui.pinData } : {},
+  };
+}
+
+/** What a run of the document depends on: everything but the editor-only `ui` and positions. */
+export function runKey(doc: WorkflowDocument): string {
+  const { ui: _ui, ...rest } = doc;
+  return stableJson({ ...rest, nodes: rest.nodes.map(({ position: _p, ...n }) => n) });
+}
+
+/** JSON with object keys sorted, so equal documents give equal text. */
+function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(",")}]`;
+  if (v && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(v) ?? "null";
+}
 
 /** Params a new node starts with: the schema's defaults for required params. */
 function initialParams(entry: NodeTypeEntry): Record<string, unknown> {

@@ -288,6 +288,12 @@ pub struct StartRun {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub version: Option<Value>,
+    /// Test runs: outputs to use instead of executing these nodes, by node id (the editor's
+    /// pinned data). An array is the node's `main` output; an object maps output ports to
+    /// arrays of items. A node id that is not in the version run is refused (422).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub pinned_data: Option<std::collections::BTreeMap<String, Value>>,
 }
 
 /// Parses and validates a document given as an object or as JSON/YAML text. Returns the
@@ -1085,19 +1091,32 @@ pub async fn start_run(
         }
     };
     let started = Utc::now();
+    let pinned = body.pinned_data.unwrap_or_default();
     let record = state
         .engine
-        .start_run(
+        .start_run_pinned(
             &p.scope,
             &v.version_id,
             input,
+            &pinned,
             StartOptions {
                 idempotency_key: key,
                 workflow_id: Some(id),
                 ..Default::default()
             },
         )
-        .await?;
+        .await?
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_pinned_data",
+                format!("pinnedData.{}: {}", e.node, e.message),
+            )
+            .with_details(json!({
+                "pointer": format!("/pinnedData/{}", e.node.replace('~', "~0").replace('/', "~1")),
+                "node": e.node,
+            }))
+        })?;
     let replay = record.created_at < started;
     let status = if replay {
         StatusCode::OK

@@ -177,3 +177,66 @@ async fn run_completed_triggers_start_the_listening_workflow() {
     }
     panic!("the follower did not run");
 }
+
+#[tokio::test]
+async fn run_events_show_a_pure_step_running_before_it_ends() {
+    let s = Server::start().await;
+    let slow = |id: &str| {
+        json!({ "id": id, "type": "code.js@1", "params": {
+            "code": "const t = Date.now(); while (Date.now() - t < 600) {} return $input.all().map(i => i.json);"
+        } })
+    };
+    let doc = json!({
+        "apiVersion": "weft/v1",
+        "name": "slow and pure",
+        "nodes": [slow("first"), slow("second")],
+        "edges": [{ "from": { "node": "first" }, "to": { "node": "second" } }]
+    });
+    let id = s.create(doc).await["id"].as_str().unwrap().to_string();
+    let (_, run) = s
+        .post(
+            &format!("/api/v1/workflows/{id}/runs"),
+            json!({ "input": [{}] }),
+        )
+        .await;
+    let run_id = run["id"].as_str().unwrap().to_string();
+    // Subscribed while `first` runs (it started before): `second` starts 600 ms later.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let resp = s
+        .req(Method::GET, &format!("/api/v1/runs/{run_id}/events"))
+        .send()
+        .await
+        .unwrap();
+    let all = read_events(resp, |e| e == "end").await;
+    let started = all
+        .iter()
+        .position(|(e, id, d)| e == "stepStarted" && id.is_none() && d["node"] == "second")
+        .unwrap_or_else(|| panic!("a live stepStarted for the pure step: {all:?}"));
+    assert_eq!(all[started].2["runId"], run_id.as_str());
+    assert_eq!(all[started].2["attempt"], 1);
+    let succeeded = all
+        .iter()
+        .position(|(e, id, d)| {
+            e == "stepSucceeded" && id.is_some() && d["event"]["node"] == "second"
+        })
+        .expect("its journaled end");
+    assert!(started < succeeded, "start before end: {all:?}");
+    // `first` started before the subscription: its start is still reported, before its end.
+    let first_started = all
+        .iter()
+        .position(|(e, id, d)| e == "stepStarted" && id.is_none() && d["node"] == "first")
+        .unwrap_or_else(|| panic!("the start that preceded the subscription: {all:?}"));
+    let first_done = all
+        .iter()
+        .position(|(e, _, d)| e == "stepSucceeded" && d["event"]["node"] == "first")
+        .expect("first's end");
+    assert!(first_started < first_done, "{all:?}");
+    // Pure steps journal no start: the only stepStarted events are live ones.
+    assert!(
+        all.iter()
+            .filter(|(e, _, _)| e == "stepStarted")
+            .all(|(_, id, _)| id.is_none()),
+        "{all:?}"
+    );
+    s.stop().await;
+}

@@ -9,6 +9,7 @@ mod editor;
 mod errors;
 mod events;
 mod keys;
+mod pinned;
 mod schedules;
 mod support;
 mod ui_contract;

@@ -12,6 +12,8 @@ mod errors;
 mod events;
 #[path = "../it/keys.rs"]
 mod keys;
+#[path = "../it/pinned.rs"]
+mod pinned;
 #[path = "../it/schedules.rs"]
 mod schedules;
 #[path = "../it/support.rs"]
