@@ -6,8 +6,8 @@
 //! Use as `#[serde(with = "weft_store_api::rfc3339")]`; reading accepts any RFC 3339 text.
 
 use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
-use std::cell::Cell;
 use serde::{Deserialize, Deserializer, Serializer};
+use std::cell::Cell;
 
 /// The text of a timestamp.
 pub fn format(t: &DateTime<Utc>) -> String {
