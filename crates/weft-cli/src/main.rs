@@ -414,11 +414,13 @@ async fn run(args: RunArgs) -> Result<ExitCode> {
         Err(e) => return Err(e.into()),
     };
     let mut events = engine.subscribe();
-    // Runs left unfinished by an earlier process continue alongside this one.
-    let worker = {
+    // Runs left unfinished by an earlier process continue alongside this one. A detached
+    // start only enqueues: a worker loop here would claim the new run (its creation wakes the
+    // loop) and start driving it in a process that is about to exit.
+    let worker = (!args.detach).then(|| {
         let engine = engine.clone();
         tokio::spawn(async move { engine.run_worker(WorkerMode::Forever).await })
-    };
+    });
     let record = engine
         .start_run(
             &scope,
@@ -434,7 +436,6 @@ async fn run(args: RunArgs) -> Result<ExitCode> {
     if args.detach {
         println!("{}", record.id);
         engine.shutdown().await;
-        let _ = worker.await;
         return Ok(ExitCode::SUCCESS);
     }
     let mut progress = progress::Progress::new(args.json, args.quiet);
@@ -481,7 +482,9 @@ async fn run(args: RunArgs) -> Result<ExitCode> {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     engine.shutdown().await;
-    let _ = worker.await;
+    if let Some(worker) = worker {
+        let _ = worker.await;
+    }
     if !args.json {
         match finished.status {
             RunStatus::Succeeded => println!(
