@@ -125,13 +125,18 @@ pub async fn post(
     headers: HeaderMap,
     body: &Value,
 ) -> Result<reqwest::Response, NodeError> {
-    let resp = client
-        .post(url)
-        .headers(headers)
-        .json(body)
-        .send()
-        .await
-        .map_err(|e| network_error(endpoint, e))?;
+    let send = || client.post(url).headers(headers.clone()).json(body).send();
+    let resp = match send().await {
+        Ok(resp) => resp,
+        // A keep-alive connection that the server closed as it was picked from the pool fails
+        // before the request got anywhere: one immediate try on a fresh connection, as
+        // browsers do. (Anything slower is the retry policy's business.)
+        Err(e) if !e.is_timeout() && (e.is_request() || e.is_connect()) => {
+            tracing::debug!(endpoint, error = %e, "sending to the model failed; trying once more");
+            send().await.map_err(|e| network_error(endpoint, e))?
+        }
+        Err(e) => return Err(network_error(endpoint, e)),
+    };
     let status = resp.status().as_u16();
     if (200..300).contains(&status) {
         return Ok(resp);
