@@ -161,3 +161,138 @@ async fn kill_9_mid_agent_does_not_repeat_completed_model_or_tool_calls() {
         .collect();
     assert_eq!(replayed, [true, true, false, false]);
 }
+
+/// A model for a three-voter consensus: voters are told apart by their seed; `a` and `b` vote
+/// at once, the first request of `c` never gets an answer and tells the test it arrived (once
+/// the other two have been answered and had a moment to checkpoint their votes).
+#[derive(Clone, Default)]
+struct Voters {
+    asked: Arc<Mutex<HashMap<u64, usize>>>,
+    arrived: Arc<Mutex<Option<oneshot::Sender<()>>>>,
+}
+
+async fn vote(State(v): State<Voters>, Json(body): Json<Value>) -> Json<Value> {
+    let seed = body["seed"].as_u64().unwrap_or(0);
+    let seen = {
+        let mut asked = v.asked.lock().expect("lock");
+        let n = asked.entry(seed).or_default();
+        *n += 1;
+        *n
+    };
+    if seed == 33 && seen == 1 {
+        // Wait for the others' answers, then give their checkpoints time to commit.
+        for _ in 0..500 {
+            let others = {
+                let asked = v.asked.lock().expect("lock");
+                asked.get(&11).is_some() && asked.get(&22).is_some()
+            };
+            if others {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        if let Some(tx) = v.arrived.lock().expect("lock").take() {
+            let _ = tx.send(());
+        }
+        std::future::pending::<()>().await;
+    }
+    Json(json!({
+        "model": "voters",
+        "choices": [{"index": 0, "finish_reason": "stop",
+                     "message": {"role": "assistant", "content": json!({"label": "positive"}).to_string()}}],
+        "usage": {"prompt_tokens": 12, "completion_tokens": 1},
+    }))
+}
+
+/// `kill -9` in the middle of a consensus step: after the restart the voters that had answered
+/// are not asked again (their votes were checkpointed), the one in flight is, and the vote
+/// completes with all three.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_consensus_does_not_ask_the_voters_that_answered_again() {
+    let voters = Voters::default();
+    let (tx, arrived) = oneshot::channel();
+    *voters.arrived.lock().expect("lock") = Some(tx);
+    let app = Router::new()
+        .route("/v1/chat/completions", post(vote))
+        .with_state(voters.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    let doc = json!({
+        "apiVersion": "weft/v1",
+        "name": "consensus under fire",
+        "nodes": [{"id": "vote", "type": "ai.consensus@1", "params": {
+            "baseUrl": format!("http://{addr}/v1"), "model": "voters", "stream": false,
+            "temperature": 0.8, "maxTokens": 5,
+            "message": "Review: {{ $json.review }}",
+            "labels": ["positive", "negative"],
+            "voters": [{"name": "a", "seed": 11}, {"name": "b", "seed": 22}, {"name": "c", "seed": 33}],
+        }}],
+        "edges": [],
+    });
+    let file = write_doc(tmp.path(), "consensus.json", &doc);
+    let out = weft_in(
+        &data,
+        &[
+            "run",
+            file.to_str().expect("utf8"),
+            "--detach",
+            "--input",
+            r#"[{"review": "Works great."}]"#,
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "enqueue failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let mut child = weft()
+        .args(["resume", "--data-dir"])
+        .arg(&data)
+        .spawn()
+        .expect("spawn weft resume");
+    tokio::time::timeout(Duration::from_secs(60), arrived)
+        .await
+        .expect("the third voter was asked")
+        .expect("signal");
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+
+    let data_final = data.clone();
+    let status = tokio::task::spawn_blocking(move || {
+        weft()
+            .args(["resume", "--data-dir"])
+            .arg(&data_final)
+            .status()
+    })
+    .await
+    .expect("join")
+    .expect("resume");
+    assert!(status.success());
+
+    let store: Arc<dyn Store> = weft_store::SqliteStore::open(&data).expect("store");
+    let runs = store
+        .list_runs(&TenantScope::default_org(), &RunFilter::default(), None, 10)
+        .await
+        .expect("list");
+    assert_eq!(runs.items.len(), 1);
+    let run = &runs.items[0];
+    assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
+    let item = &run.output.as_ref().expect("output")[0];
+    assert_eq!(item["winner"], "positive", "{item}");
+    // a and b answered before the kill and were not asked again; c was in flight.
+    assert_eq!(
+        voters.asked.lock().expect("lock").clone(),
+        HashMap::from([(11, 1), (22, 1), (33, 2)]),
+        "{item}"
+    );
+}
