@@ -7,7 +7,7 @@ use crate::events::{RunEvent, RunEventKind};
 use crate::executor::{DriveOutcome, Fresh, drive};
 use crate::graph::CompiledWorkflow;
 use crate::signal::{Command, Delivery};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -221,16 +221,8 @@ impl Engine {
     ) -> Result<RunRecord, EngineError> {
         let workflow = self.inner.compiled_workflow(scope, version_id).await?;
         let now = Utc::now();
-        let deadline_at = workflow
-            .document
-            .settings
-            .timeout
-            .map(|t| now + chrono::Duration::milliseconds(t.0.min(i64::MAX as u64) as i64));
-        let input = match input {
-            Value::Array(_) => input,
-            Value::Null => Value::Array(Vec::new()),
-            other => Value::Array(vec![other]),
-        };
+        let deadline_at = run_deadline(&workflow.document, now);
+        let input = run_input(input);
         let new = NewRun {
             id: RunId::new(),
             workflow_version_id: version_id.to_string(),
@@ -777,6 +769,23 @@ impl Drop for UntilIdle<'_> {
         self.0
             .until_idle
             .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// When a run of `workflow` started at `now` must end (its `settings.timeout`), if ever.
+pub(crate) fn run_deadline(workflow: &Workflow, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    workflow
+        .settings
+        .timeout
+        .map(|t| now + chrono::Duration::milliseconds(t.0.min(i64::MAX as u64) as i64))
+}
+
+/// A run's input as items: an array as it is, `null` as none, anything else as one item.
+pub(crate) fn run_input(input: Value) -> Value {
+    match input {
+        Value::Array(_) => input,
+        Value::Null => Value::Array(Vec::new()),
+        other => Value::Array(vec![other]),
     }
 }
 

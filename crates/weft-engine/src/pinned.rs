@@ -101,16 +101,8 @@ impl Engine {
             };
             seed.push(encode_event(&event)?);
         }
-        let input = match input {
-            Value::Array(_) => input,
-            Value::Null => Value::Array(Vec::new()),
-            other => Value::Array(vec![other]),
-        };
-        let deadline_at = workflow
-            .document
-            .settings
-            .timeout
-            .map(|t| now + chrono::Duration::milliseconds(t.0.min(i64::MAX as u64) as i64));
+        let input = crate::engine::run_input(input);
+        let deadline_at = crate::engine::run_deadline(&workflow.document, now);
         let (record, _) = inner
             .store
             .create_run_seeded(

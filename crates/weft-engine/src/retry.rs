@@ -153,11 +153,7 @@ impl Engine {
             }
         })?;
         let now = Utc::now();
-        let deadline_at = new
-            .document
-            .settings
-            .timeout
-            .map(|t| now + chrono::Duration::milliseconds(t.0.min(i64::MAX as u64) as i64));
+        let deadline_at = crate::engine::run_deadline(&new.document, now);
         let (record, _) = inner
             .store
             .create_run_seeded(

@@ -3,16 +3,17 @@
 //! runs again, and neither the model calls it had completed nor the tool calls it had made are
 //! repeated: each was checkpointed in the run's journal before the next one began.
 
-use crate::{weft, weft_in, write_doc};
+use crate::{resume_to_end, weft, weft_in, write_doc};
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::oneshot;
-use weft_store_api::{RunFilter, RunStatus, Store, TenantScope};
+use weft_store_api::{RunFilter, RunRecord, RunStatus, Store, TenantScope};
 
 /// A model that calls the `step` tool three times, then answers; and the tool's endpoint.
 /// It counts model requests per turn (by the tool results they carry) and tool effects per
@@ -61,15 +62,8 @@ async fn effect(State(c): State<Counting>, Json(body): Json<Value>) -> Json<Valu
     Json(json!({"did": n}))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kill_9_mid_agent_does_not_repeat_completed_model_or_tool_calls() {
-    let counting = Counting::default();
-    let (tx, arrived) = oneshot::channel();
-    *counting.arrived.lock().expect("lock") = Some(tx);
-    let app = Router::new()
-        .route("/v1/chat/completions", post(chat))
-        .route("/effect", post(effect))
-        .with_state(counting.clone());
+/// Serves `app` on a free loopback port.
+async fn serve(app: Router) -> std::net::SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -77,6 +71,60 @@ async fn kill_9_mid_agent_does_not_repeat_completed_model_or_tool_calls() {
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
+    addr
+}
+
+/// Enqueues a run of `doc` (`weft run --detach`) in `data`.
+fn enqueue(data: &Path, dir: &Path, doc: &Value, extra: &[&str]) {
+    let file = write_doc(dir, "doc.json", doc);
+    let mut args = vec!["run", file.to_str().expect("utf8"), "--detach"];
+    args.extend_from_slice(extra);
+    let out = weft_in(data, &args);
+    assert!(
+        out.status.success(),
+        "enqueue failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Drives `data` with `weft resume` until `arrived` fires, then SIGKILLs the process.
+async fn kill_when(data: &Path, arrived: oneshot::Receiver<()>, what: &str) {
+    let mut child = weft()
+        .args(["resume", "--data-dir"])
+        .arg(data)
+        .spawn()
+        .expect("spawn weft resume");
+    tokio::time::timeout(Duration::from_secs(60), arrived)
+        .await
+        .unwrap_or_else(|_| panic!("{what} within 60 s"))
+        .expect("signal");
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+}
+
+/// The one run in `data`.
+async fn only_run(data: &Path) -> RunRecord {
+    let store: Arc<dyn Store> = weft_store::SqliteStore::open(data).expect("store");
+    let mut runs = store
+        .list_runs(&TenantScope::default_org(), &RunFilter::default(), None, 10)
+        .await
+        .expect("list");
+    assert_eq!(runs.items.len(), 1);
+    runs.items.remove(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_agent_does_not_repeat_completed_model_or_tool_calls() {
+    let counting = Counting::default();
+    let (tx, arrived) = oneshot::channel();
+    *counting.arrived.lock().expect("lock") = Some(tx);
+    let addr = serve(
+        Router::new()
+            .route("/v1/chat/completions", post(chat))
+            .route("/effect", post(effect))
+            .with_state(counting.clone()),
+    )
+    .await;
 
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = tmp.path().join("data");
@@ -92,26 +140,10 @@ async fn kill_9_mid_agent_does_not_repeat_completed_model_or_tool_calls() {
         }}],
         "edges": [],
     });
-    let file = write_doc(tmp.path(), "agent.json", &doc);
-    let out = weft_in(&data, &["run", file.to_str().expect("utf8"), "--detach"]);
-    assert!(
-        out.status.success(),
-        "enqueue failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    enqueue(&data, tmp.path(), &doc, &[]);
 
     // Drive it until the model's third request arrives, then SIGKILL the process.
-    let mut child = weft()
-        .args(["resume", "--data-dir"])
-        .arg(&data)
-        .spawn()
-        .expect("spawn weft resume");
-    tokio::time::timeout(Duration::from_secs(60), arrived)
-        .await
-        .expect("the agent reached its third model call")
-        .expect("signal");
-    child.kill().expect("SIGKILL");
-    let _ = child.wait();
+    kill_when(&data, arrived, "the agent reached its third model call").await;
     assert_eq!(
         counting.effects.lock().expect("lock").clone(),
         HashMap::from([(1, 1), (2, 1)]),
@@ -119,26 +151,8 @@ async fn kill_9_mid_agent_does_not_repeat_completed_model_or_tool_calls() {
     );
 
     // Restart: everything unfinished runs to its end.
-    let data_final = data.clone();
-    let status = tokio::task::spawn_blocking(move || {
-        weft()
-            .args(["resume", "--data-dir"])
-            .arg(&data_final)
-            .status()
-    })
-    .await
-    .expect("join")
-    .expect("resume");
-    assert!(status.success());
-
-    let store: Arc<dyn Store> = weft_store::SqliteStore::open(&data).expect("store");
-    let scope = TenantScope::default_org();
-    let runs = store
-        .list_runs(&scope, &RunFilter::default(), None, 10)
-        .await
-        .expect("list");
-    assert_eq!(runs.items.len(), 1);
-    let run = &runs.items[0];
+    resume_to_end(&data).await;
+    let run = &only_run(&data).await;
     assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
     let item = &run.output.as_ref().expect("output")[0];
     assert_eq!(item["answer"], "done");
@@ -213,16 +227,12 @@ async fn kill_9_mid_consensus_does_not_ask_the_voters_that_answered_again() {
     let voters = Voters::default();
     let (tx, arrived) = oneshot::channel();
     *voters.arrived.lock().expect("lock") = Some(tx);
-    let app = Router::new()
-        .route("/v1/chat/completions", post(vote))
-        .with_state(voters.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let addr = serve(
+        Router::new()
+            .route("/v1/chat/completions", post(vote))
+            .with_state(voters.clone()),
+    )
+    .await;
 
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = tmp.path().join("data");
@@ -238,54 +248,15 @@ async fn kill_9_mid_consensus_does_not_ask_the_voters_that_answered_again() {
         }}],
         "edges": [],
     });
-    let file = write_doc(tmp.path(), "consensus.json", &doc);
-    let out = weft_in(
+    enqueue(
         &data,
-        &[
-            "run",
-            file.to_str().expect("utf8"),
-            "--detach",
-            "--input",
-            r#"[{"review": "Works great."}]"#,
-        ],
+        tmp.path(),
+        &doc,
+        &["--input", r#"[{"review": "Works great."}]"#],
     );
-    assert!(
-        out.status.success(),
-        "enqueue failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-
-    let mut child = weft()
-        .args(["resume", "--data-dir"])
-        .arg(&data)
-        .spawn()
-        .expect("spawn weft resume");
-    tokio::time::timeout(Duration::from_secs(60), arrived)
-        .await
-        .expect("the third voter was asked")
-        .expect("signal");
-    child.kill().expect("SIGKILL");
-    let _ = child.wait();
-
-    let data_final = data.clone();
-    let status = tokio::task::spawn_blocking(move || {
-        weft()
-            .args(["resume", "--data-dir"])
-            .arg(&data_final)
-            .status()
-    })
-    .await
-    .expect("join")
-    .expect("resume");
-    assert!(status.success());
-
-    let store: Arc<dyn Store> = weft_store::SqliteStore::open(&data).expect("store");
-    let runs = store
-        .list_runs(&TenantScope::default_org(), &RunFilter::default(), None, 10)
-        .await
-        .expect("list");
-    assert_eq!(runs.items.len(), 1);
-    let run = &runs.items[0];
+    kill_when(&data, arrived, "the third voter was asked").await;
+    resume_to_end(&data).await;
+    let run = &only_run(&data).await;
     assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
     let item = &run.output.as_ref().expect("output")[0];
     assert_eq!(item["winner"], "positive", "{item}");

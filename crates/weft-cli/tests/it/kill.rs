@@ -163,17 +163,7 @@ async fn kill_9_at_random_moments_never_repeats_a_committed_effect() {
         }
     }
     // Finally let one process finish everything.
-    let data_final = data.clone();
-    let status = tokio::task::spawn_blocking(move || {
-        weft()
-            .args(["resume", "--data-dir"])
-            .arg(&data_final)
-            .status()
-    })
-    .await
-    .expect("join")
-    .expect("final resume");
-    assert!(status.success());
+    crate::resume_to_end(&data).await;
     assert!(
         kills_mid_run >= 3,
         "the test did not interrupt runs in flight ({kills_mid_run} of {kills} kills)"

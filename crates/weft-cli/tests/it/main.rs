@@ -26,6 +26,19 @@ pub fn weft_in(dir: &Path, args: &[&str]) -> Output {
         .expect("weft runs")
 }
 
+/// Runs `weft resume` on a data dir until everything unfinished has ended, and checks it
+/// exited cleanly.
+pub async fn resume_to_end(dir: &Path) {
+    let dir = dir.to_path_buf();
+    let status = tokio::task::spawn_blocking(move || {
+        weft().args(["resume", "--data-dir"]).arg(&dir).status()
+    })
+    .await
+    .expect("join")
+    .expect("resume");
+    assert!(status.success(), "weft resume: {status}");
+}
+
 /// The examples folder of the repository.
 pub fn examples() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples")
