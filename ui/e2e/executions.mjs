@@ -17,7 +17,7 @@ import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { FLAGS, TIMEOUT_MS, apiCall as callApi, artifacts, check, executablePath, freePort, progress, shot, signIn, startWeft, weftBinary } from "./lib.mjs";
+import { FLAGS, apiCall as callApi, artifacts, check, executablePath, freePort, progress, shot, signIn, startWeft, watchedPage, weftBinary } from "./lib.mjs";
 
 const weftBin = weftBinary();
 const problems = [];
@@ -126,22 +126,9 @@ async function main() {
   }
 
   try {
-    const context = await browser.newContext({ viewport: { width: 1440, height: 960 }, colorScheme: "dark" });
-    context.setDefaultTimeout(TIMEOUT_MS);
-    await context.route("**/*", (route) => {
-      const url = route.request().url();
-      if (new URL(url).origin === origin) return route.continue();
-      problems.push({ step: progress.step, text: `request off the origin: ${url}` });
-      return route.abort("blockedbyclient");
-    });
-    page = await context.newPage();
-    page.on("console", (m) => {
-      if (m.type() === "error") problems.push({ step: progress.step, text: `console error: ${m.text()}` });
-    });
-    page.on("pageerror", (e) => problems.push({ step: progress.step, text: `page error: ${e.message}` }));
-    page.on("response", (r) => {
-      if (r.status() >= 500) problems.push({ step: progress.step, text: `HTTP ${r.status()}: ${r.url()}` });
-    });
+    ({ page } = await watchedPage(browser, origin, (text) => problems.push({ step: progress.step, text }), {
+      viewport: { width: 1440, height: 960 },
+    }));
 
     progress.step = "sign in";
     await signIn(page, weft);

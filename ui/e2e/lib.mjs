@@ -93,6 +93,30 @@ export async function signIn(page, weft) {
   await page.waitForURL(/\/workflows$/);
 }
 
+/**
+ * A page in a fresh browser context that may only reach `origin`; every console error, page
+ * error, off-origin request and 5xx response is passed to `report` as text.
+ */
+export async function watchedPage(browser, origin, report, options = {}) {
+  const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, colorScheme: "dark", ...options });
+  context.setDefaultTimeout(TIMEOUT_MS);
+  await context.route("**/*", (route) => {
+    const url = route.request().url();
+    if (new URL(url).origin === origin) return route.continue();
+    report(`request off the origin: ${url}`);
+    return route.abort("blockedbyclient");
+  });
+  const page = await context.newPage();
+  page.on("console", (m) => {
+    if (m.type() === "error") report(`console error: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => report(`page error: ${e.message}`));
+  page.on("response", (r) => {
+    if (r.status() >= 500) report(`HTTP ${r.status()}: ${r.url()}`);
+  });
+  return { context, page };
+}
+
 /** Calls the API with the admin key (for setting up what a test is not about). */
 export async function apiCall(weft, method, path, body) {
   const r = await fetch(`${weft.origin}${path}`, {

@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { FLAGS, TIMEOUT_MS, artifacts, check, executablePath, progress, shot, signIn, startWeft, weftBinary } from "./lib.mjs";
+import { FLAGS, artifacts, check, executablePath, progress, shot, signIn, startWeft, watchedPage, weftBinary } from "./lib.mjs";
 
 const weftBin = weftBinary();
 const problems = [];
@@ -84,24 +84,9 @@ async function main() {
     args: FLAGS,
   });
   try {
-    const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, colorScheme: "dark", acceptDownloads: true });
-    context.setDefaultTimeout(TIMEOUT_MS);
-    await context.route("**/*", (route) => {
-      const url = route.request().url();
-      if (new URL(url).origin === origin) return route.continue();
-      problems.push(`request off the origin: ${url}`);
-      return route.abort("blockedbyclient");
-    });
-    const page = await context.newPage();
+    // 401 before sign-in and the deliberate 4xx of this test are expected; 5xx never is.
+    const { page } = await watchedPage(browser, origin, (text) => problems.push(text), { acceptDownloads: true });
     currentPage = page;
-    page.on("console", (m) => {
-      if (m.type() === "error") problems.push(`console error: ${m.text()}`);
-    });
-    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-    page.on("response", (r) => {
-      // 401 before sign-in and the deliberate 4xx of this test are expected; 5xx never is.
-      if (r.status() >= 500) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-    });
 
     progress.step = "sign-in page";
     await page.goto(`${origin}/workflows`);

@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { FLAGS, TIMEOUT_MS, apiCall, artifacts, check, executablePath, progress, shot, signIn, startWeft, weftBinary } from "./lib.mjs";
+import { FLAGS, apiCall, artifacts, check, executablePath, progress, shot, signIn, startWeft, watchedPage, weftBinary } from "./lib.mjs";
 
 const problems = [];
 let currentPage = null;
@@ -78,23 +78,8 @@ async function main() {
   console.log(`weft serve on ${origin}`);
   const browser = await chromium.launch({ executablePath, headless: true, args: FLAGS });
   try {
-    const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, colorScheme: "dark" });
-    context.setDefaultTimeout(TIMEOUT_MS);
-    await context.route("**/*", (route) => {
-      const url = route.request().url();
-      if (new URL(url).origin === origin) return route.continue();
-      problems.push(`request off the origin: ${url}`);
-      return route.abort("blockedbyclient");
-    });
-    const page = await context.newPage();
+    const { context, page } = await watchedPage(browser, origin, (text) => problems.push(text));
     currentPage = page;
-    page.on("console", (m) => {
-      if (m.type() === "error") problems.push(`console error: ${m.text()}`);
-    });
-    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-    page.on("response", (r) => {
-      if (r.status() >= 500) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-    });
 
     step("sign in; v1 saved with a message");
     await signIn(page, weft);
